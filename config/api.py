@@ -1,0 +1,20 @@
+"""One router for the whole API, so that /api/ lists every app's endpoints."""
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.authtoken.views import obtain_auth_token
+from rest_framework.routers import DefaultRouter
+
+from assets.api.urls import routes as assets_routes
+from core.api.urls import routes as core_routes
+
+router = DefaultRouter()
+for prefix, viewset, basename in [*assets_routes, *core_routes]:
+    router.register(prefix, viewset, basename=basename)
+
+urlpatterns = [
+    path("auth/token/", obtain_auth_token, name="api-token"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
+    *router.urls,
+]

@@ -1,0 +1,4 @@
+"""The core's API routes; config/api.py mounts them on the one API router."""
+from core.api.views import StoredDocumentViewSet
+
+routes = [("documents", StoredDocumentViewSet, "document")]

@@ -1,0 +1,8 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class DocumentKind(models.TextChoices):
+    """What an issued PDF certifies. Each app adds the kinds it issues here, at the bottom of the stack."""
+
+    DEVICE_CARD = "device_card", _("device record card")

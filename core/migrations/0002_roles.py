@@ -1,0 +1,19 @@
+"""Create the role groups. Their permissions are set by core.roles.sync_roles after every migrate."""
+from django.db import migrations
+
+ROLES = ["it_office", "project_manager", "legal_office", "councillor", "auditor"]
+
+
+def create_groups(apps, schema_editor):
+    Group = apps.get_model("auth", "Group")
+    for name in ROLES:
+        Group.objects.get_or_create(name=name)
+
+
+def delete_groups(apps, schema_editor):
+    apps.get_model("auth", "Group").objects.filter(name__in=ROLES).delete()
+
+
+class Migration(migrations.Migration):
+    dependencies = [("core", "0001_initial"), ("auth", "0012_alter_user_first_name_max_length")]
+    operations = [migrations.RunPython(create_groups, delete_groups)]

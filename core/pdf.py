@@ -1,0 +1,150 @@
+"""The PDF toolkit every app issues its documents with: a Unicode font, the page frame and the QR code.
+
+The 14 base PDF fonts have no ą, ę, ł, ś, ż, so DejaVu Sans (shipped in core/fonts, Bitstream Vera
+licence) is embedded in every document.
+"""
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from reportlab.graphics import renderPDF
+from reportlab.graphics.barcode.qr import QrCodeWidget
+from reportlab.graphics.shapes import Drawing
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Table, TableStyle
+
+FONT = "DejaVuSans"
+FONT_BOLD = "DejaVuSans-Bold"
+_FONT_DIR = Path(__file__).resolve().parent / "fonts"
+
+
+def register_fonts() -> None:
+    if FONT not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(TTFont(FONT, _FONT_DIR / "DejaVuSans.ttf"))
+        pdfmetrics.registerFont(TTFont(FONT_BOLD, _FONT_DIR / "DejaVuSans-Bold.ttf"))
+        pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=FONT_BOLD, italic=FONT, boldItalic=FONT_BOLD)
+
+
+def format_date(value: date | datetime | None) -> str:
+    """DD.MM.YYYY (with HH:MM for moments, in the office's time zone); a dash for no value."""
+    if value is None:
+        return "—"
+    if isinstance(value, datetime):
+        return timezone.localtime(value).strftime("%d.%m.%Y %H:%M")
+    return value.strftime("%d.%m.%Y")
+
+
+def format_pln(value: Decimal | None) -> str:
+    """Money as Polish offices print it: 12 345,67 zł."""
+    if value is None:
+        return "—"
+    nbsp = "\u00a0"
+    whole, _sep, cents = f"{value:,.2f}".partition(".")
+    return f"{whole.replace(',', nbsp)},{cents}{nbsp}zł"
+
+
+STYLES = {
+    "title": ParagraphStyle("title", fontName=FONT_BOLD, fontSize=15, leading=19, spaceAfter=4 * mm),
+    "h2": ParagraphStyle("h2", fontName=FONT_BOLD, fontSize=11, leading=14, spaceBefore=5 * mm, spaceAfter=2 * mm),
+    "body": ParagraphStyle("body", fontName=FONT, fontSize=9, leading=12),
+    "small": ParagraphStyle("small", fontName=FONT, fontSize=7.5, leading=9.5),
+    "cell": ParagraphStyle("cell", fontName=FONT, fontSize=8, leading=10),
+    "cell_bold": ParagraphStyle("cell_bold", fontName=FONT_BOLD, fontSize=8, leading=10),
+}
+
+
+def para(text: object, style: str = "cell") -> Paragraph:
+    """A paragraph with the text escaped, so a device note with '<' or '&' cannot break the layout."""
+    from xml.sax.saxutils import escape
+
+    return Paragraph(escape(str(text)).replace("\n", "<br/>"), STYLES[style])
+
+
+def key_value_table(rows: list[tuple[str, object]]) -> Table:
+    data = [[para(label, "cell_bold"), para(value)] for label, value in rows]
+    table = Table(data, colWidths=[55 * mm, 115 * mm])
+    table.setStyle(_grid_style(header=False))
+    return table
+
+
+def grid_table(header: list[str], rows: list[list[object]], col_widths: list[float]) -> Table:
+    data = [[para(h, "cell_bold") for h in header]] + [[para(c) for c in row] for row in rows]
+    table = Table(data, colWidths=col_widths, repeatRows=1)
+    table.setStyle(_grid_style(header=True))
+    return table
+
+
+def _grid_style(*, header: bool) -> TableStyle:
+    commands = [
+        ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LEFTPADDING", (0, 0), (-1, -1), 3),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+    ]
+    if header:
+        commands.append(("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8e8e8")))
+    return TableStyle(commands)
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """What every page carries so that a printout can be checked: the code and where to check it."""
+
+    code: str
+    verify_url: str
+    issued_at: datetime
+    issuer: str
+
+
+def render(*, title: str, story: list, stamp: Stamp) -> bytes:
+    """Lay out `story` on A4 pages with the organisation's header and the verification footer."""
+    register_fonts()
+    buffer = io.BytesIO()
+    doc = SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        leftMargin=20 * mm,
+        rightMargin=20 * mm,
+        topMargin=22 * mm,
+        bottomMargin=34 * mm,
+        title=title,
+        author=settings.ORGANIZATION_NAME,
+        creator="sprzet-gminy",
+    )
+
+    def on_page(canvas, document) -> None:
+        canvas.saveState()
+        canvas.setFont(FONT, 8)
+        canvas.drawString(20 * mm, A4[1] - 12 * mm, settings.ORGANIZATION_NAME)
+        canvas.drawRightString(A4[0] - 20 * mm, A4[1] - 12 * mm, title)
+        qr_size = 24 * mm
+        widget = QrCodeWidget(stamp.verify_url, barLevel="M")
+        x1, y1, x2, y2 = widget.getBounds()
+        drawing = Drawing(qr_size, qr_size, transform=[qr_size / (x2 - x1), 0, 0, qr_size / (y2 - y1), 0, 0])
+        drawing.add(widget)
+        renderPDF.draw(drawing, canvas, A4[0] - 20 * mm - qr_size, 6 * mm)
+        canvas.setFont(FONT, 7.5)
+        lines = [
+            _("Issued %(when)s by %(issuer)s.") % {"when": format_date(stamp.issued_at), "issuer": stamp.issuer},
+            _("Verification code: %(code)s") % {"code": stamp.code},
+            _("Check that this document is genuine at %(url)s") % {"url": stamp.verify_url},
+            _("Page %(page)d") % {"page": document.page},
+        ]
+        for index, line in enumerate(lines):
+            canvas.drawString(20 * mm, 24 * mm - index * 4 * mm, line)
+        canvas.restoreState()
+
+    doc.build(story, onFirstPage=on_page, onLaterPages=on_page)
+    return buffer.getvalue()

@@ -1,0 +1,86 @@
+"""The office's roles, as Django groups, and what each may do.
+
+The groups are created by a migration (core 0002); their permissions are defined here, in code, and
+applied after every `migrate`, so that a model added by a later release reaches the right roles without
+anyone clicking through the admin. Change a role here, not in the admin: the admin edit is overwritten.
+"""
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+
+class Role:
+    IT_OFFICE = "it_office"
+    PROJECT_MANAGER = "project_manager"
+    LEGAL_OFFICE = "legal_office"
+    COUNCILLOR = "councillor"
+    AUDITOR = "auditor"
+
+
+ROLE_LABELS = {
+    Role.IT_OFFICE: _("IT office"),
+    Role.PROJECT_MANAGER: _("project manager"),
+    Role.LEGAL_OFFICE: _("legal office"),
+    Role.COUNCILLOR: _("councillor"),
+    Role.AUDITOR: _("auditor (read only)"),
+}
+
+# Apps whose every model the auditor may read.
+AUDITED_APPS = ("core", "assets", "wipe", "donations", "reports")
+
+ROLE_PERMISSIONS: dict[str, set[str]] = {
+    Role.IT_OFFICE: {
+        "assets.view_supplier", "assets.add_supplier", "assets.change_supplier",
+        "assets.view_contract", "assets.add_contract", "assets.change_contract",
+        "assets.view_device", "assets.add_device", "assets.change_device", "assets.move_device",
+        "assets.view_kit", "assets.add_kit", "assets.change_kit",
+        "assets.view_storagemedium", "assets.add_storagemedium", "assets.change_storagemedium",
+        "assets.view_deviceevent",
+        "assets.issue_device_card",
+        "core.view_storeddocument",
+    },
+    Role.PROJECT_MANAGER: {
+        "assets.view_supplier", "assets.view_contract", "assets.view_device", "assets.view_kit",
+        "assets.view_storagemedium", "assets.view_deviceevent", "assets.issue_device_card",
+        "core.view_storeddocument",
+    },
+    Role.LEGAL_OFFICE: {
+        "assets.view_supplier", "assets.view_contract", "assets.view_device", "assets.view_kit",
+        "assets.view_storagemedium", "assets.view_deviceevent", "core.view_storeddocument",
+    },
+    # Councillors see only what is loaned to them; that comes with loans, not with model permissions.
+    Role.COUNCILLOR: set(),
+    # The auditor reads everything and changes nothing; computed in sync_roles from AUDITED_APPS.
+    Role.AUDITOR: set(),
+}
+
+
+def sync_roles(*, group_model=None, permission_model=None) -> None:
+    """Give each role's group exactly the permissions defined above (the groups must exist)."""
+    from django.contrib.auth.models import Group, Permission
+
+    group_model = group_model or Group
+    permission_model = permission_model or Permission
+    all_perms = {
+        f"{p.content_type.app_label}.{p.codename}": p
+        for p in permission_model.objects.select_related("content_type")
+    }
+    for name, wanted in ROLE_PERMISSIONS.items():
+        group = group_model.objects.filter(name=name).first()
+        if group is None:
+            continue
+        if name == Role.AUDITOR:
+            wanted = {key for key in all_perms if key.split(".")[0] in AUDITED_APPS and ".view_" in key}
+        group.permissions.set([all_perms[key] for key in sorted(wanted) if key in all_perms])
+
+
+def sync_roles_after_migrate(sender, **kwargs) -> None:
+    # post_migrate fires once per app; the last app of the stack has all permissions in place.
+    if sender.name == "reports":
+        sync_roles()
+
+
+def user_roles(user) -> set[str]:
+    if not user.is_authenticated:
+        return set()
+    return set(user.groups.values_list("name", flat=True))

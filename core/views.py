@@ -1,0 +1,80 @@
+"""Public pages (verification of issued documents) and guarded file downloads."""
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_http_methods
+
+from core.selectors import document_by_code, document_matches_file
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "core/home.html")
+
+
+class VerifyLookupForm(forms.Form):
+    code = forms.CharField(label=_("Verification code"), max_length=20)
+
+
+class VerifyFileForm(forms.Form):
+    file = forms.FileField(label=_("PDF file to compare"))
+
+
+def verify_lookup(request: HttpRequest) -> HttpResponse:
+    form = VerifyLookupForm(request.GET or None)
+    if form.is_valid():
+        return redirect("verify", code=form.cleaned_data["code"].strip())
+    return render(request, "core/verify_lookup.html", {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+def verify(request: HttpRequest, code: str) -> HttpResponse:
+    """Whether a printout is genuine and what it covers; with a file uploaded, whether it is identical.
+
+    Shows only what the document certifies, its kind and when it was issued: no personal data.
+    """
+    document = document_by_code(code)
+    if document is None:
+        return render(request, "core/verify_unknown.html", {"code": code}, status=404)
+    form = VerifyFileForm(request.POST or None, request.FILES or None)
+    matches = None
+    if request.method == "POST" and form.is_valid():
+        matches = document_matches_file(document, form.cleaned_data["file"])
+    return render(request, "core/verify.html", {"document": document, "form": form, "matches": matches})
+
+
+@login_required
+def document_download(request: HttpRequest, code: str) -> FileResponse:
+    """The issued PDF itself, for staff allowed to see issued documents."""
+    if not request.user.has_perm("core.view_storeddocument"):
+        raise PermissionDenied
+    document = document_by_code(code)
+    if document is None:
+        raise Http404
+    return FileResponse(document.file.open("rb"), content_type="application/pdf",
+                        filename=f"{document.kind}-{document.code}.pdf")
+
+
+# Uploaded files are never served publicly: each folder needs the permission of what it belongs to.
+_MEDIA_PERMISSIONS = {"documents": "core.view_storeddocument", "contracts": "assets.view_contract"}
+
+
+@login_required
+def protected_media(request: HttpRequest, path: str) -> FileResponse:
+    parts = PurePosixPath(path).parts
+    if not parts or ".." in parts or parts[0] not in _MEDIA_PERMISSIONS:
+        raise Http404
+    if not request.user.has_perm(_MEDIA_PERMISSIONS[parts[0]]):
+        raise PermissionDenied
+    if not default_storage.exists(path):
+        raise Http404
+    return FileResponse(default_storage.open(path, "rb"), filename=parts[-1])
+
+

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class DonationsConfig(AppConfig):
+    """Grant projects, beneficiaries, mayoral orders and free transfers. Filled in by the donations issue."""
+
+    name = "donations"
+    verbose_name = _("Grant projects and transfers")

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class WipeConfig(AppConfig):
+    """Disk removal, custody and certified wipes (NIST SP 800-88). Filled in by the wipe issue."""
+
+    name = "wipe"
+    verbose_name = _("Data sanitization")
