@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from reportlab.lib.units import mm
 
 from assets.models import Device
@@ -33,7 +34,8 @@ def _card_story(device: Device, stamp: pdf.Stamp) -> list:
         (_("Location"), device.location or "—"),
         (_("Managed by"), device.get_managed_by_display()
          + (f": {device.managing_vendor.name}" if device.managing_vendor else "")),
-        (_("Expected life"), _("%(years)d years") % {"years": device.expected_life_years}),
+        (_("Expected life"), ngettext("%(years)d year", "%(years)d years", device.expected_life_years)
+         % {"years": device.expected_life_years}),
         (_("Kit"), str(device.kit) if device.kit else "—"),
         (_("Status"), device.get_status_display()
          + (f" ({device.get_retirement_reason_display()})" if device.retirement_reason else "")),

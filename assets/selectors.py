@@ -26,11 +26,12 @@ def storage_medium_list() -> QuerySet[StorageMedium]:
 
 
 def supplier_list() -> QuerySet[Supplier]:
-    return Supplier.objects.annotate(contract_count=Count("contracts", distinct=True))
+    return Supplier.objects.annotate(contract_count=Count("contracts", distinct=True)).order_by("name", "id")
 
 
 def contract_list() -> QuerySet[Contract]:
-    return Contract.objects.select_related("supplier").annotate(device_count=Count("devices", distinct=True))
+    return (Contract.objects.select_related("supplier").annotate(device_count=Count("devices", distinct=True))
+            .order_by("-signed_on", "number", "id"))
 
 
 def kit_list() -> QuerySet[Kit]:

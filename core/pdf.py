@@ -55,6 +55,8 @@ def format_pln(value: Decimal | None) -> str:
     return f"{whole.replace(',', nbsp)},{cents}{nbsp}zł"
 
 
+register_fonts()  # before any Paragraph is made: reportlab resolves a style's font when it builds one
+
 STYLES = {
     "title": ParagraphStyle("title", fontName=FONT_BOLD, fontSize=15, leading=19, spaceAfter=4 * mm),
     "h2": ParagraphStyle("h2", fontName=FONT_BOLD, fontSize=11, leading=14, spaceBefore=5 * mm, spaceAfter=2 * mm),

@@ -1,0 +1,37 @@
+import pytest
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from core.roles import Role
+from tests.factories import UserFactory
+
+
+@pytest.fixture
+def it_user(db):
+    return UserFactory(roles=[Role.IT_OFFICE], first_name="Jan", last_name="Informatyk")
+
+
+@pytest.fixture
+def auditor(db):
+    return UserFactory(roles=[Role.AUDITOR])
+
+
+@pytest.fixture
+def make_user(db):
+    def make(*roles, **kwargs):
+        return UserFactory(roles=list(roles), **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def api(db):
+    """An API client logged in by token as the given user: api(user)."""
+
+    def client_for(user):
+        client = APIClient()
+        token, _ = Token.objects.get_or_create(user=user)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return client
+
+    return client_for

@@ -1,0 +1,88 @@
+"""Test data. Register records are built through the services, as every other caller builds them."""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import factory
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+
+from assets import services
+from assets.choices import DeviceKind, FundingSource, MediumKind
+
+
+def valid_nip(seed: int) -> str:
+    """A NIP with a correct check digit, different for each seed."""
+    weights = (6, 5, 7, 2, 3, 4, 5, 6, 7)
+    n = seed
+    while True:
+        digits = f"{(123456789 + n * 7919) % 10**9:09d}"
+        check = sum(int(d) * w for d, w in zip(digits, weights)) % 11
+        if check != 10 and digits[0] != "0":
+            return digits + str(check)
+        n += 1000003
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    first_name = "Anna"
+    last_name = factory.Sequence(lambda n: f"Kowalska{n}")
+    is_staff = True
+    password = factory.django.Password("test-password-123")
+
+    @factory.post_generation
+    def roles(self, create, extracted, **kwargs):
+        for name in extracted or ():
+            self.groups.add(Group.objects.get(name=name))
+
+
+_seq = iter(range(1, 10**9))
+
+
+def make_supplier(**overrides):
+    n = next(_seq)
+    data = {"name": f"Dostawca {n} Sp. z o.o.", "nip": valid_nip(n), "address": "ul. Zagnańska 61, 25-528 Kielce"}
+    data.update(overrides)
+    return services.supplier_create(by=None, **data)
+
+
+def make_contract(**overrides):
+    n = next(_seq)
+    data = {
+        "number": f"BRM/{n}/2020",
+        "signed_on": date(2020, 4, 10),
+        "supplier": overrides.pop("supplier", None) or make_supplier(),
+        "value": Decimal("123456.78"),
+        "funding_source": FundingSource.MAYORS_RESERVE,
+        "procurement_basis": "art. 6 ustawy z 2 marca 2020 (COVID-19)",
+    }
+    data.update(overrides)
+    return services.contract_create(by=None, **data)
+
+
+def make_device(*, by=None, **overrides):
+    n = next(_seq)
+    data = {
+        "inventory_number": f"UM/2020/{n:05d}",
+        "kind": DeviceKind.LAPTOP,
+        "manufacturer": "Lenovo",
+        "model": "ThinkPad T14",
+        "serial_number": f"SN{n:08d}",
+        "purchase_date": date(2020, 4, 15),
+        "purchase_price": Decimal("3999.00"),
+        "location": "pokój 101",
+    }
+    data.update(overrides)
+    return services.device_register(by=by, **data)
+
+
+def make_medium(*, device, **overrides):
+    n = next(_seq)
+    data = {"device": device, "kind": MediumKind.SSD, "serial_number": f"DISK{n:08d}", "capacity_gb": 256}
+    data.update(overrides)
+    return services.storage_medium_add(by=None, **data)
