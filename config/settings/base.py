@@ -110,7 +110,7 @@ LOGIN_URL = "admin:login"
 # Secure by default; a local demo over plain HTTP turns these off through DEBUG in its .env.
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
-SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_TLS_PROXY", default=False) else None
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -142,6 +142,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "DeviceStatusEnum": "assets.choices.DeviceStatus",
+        "DeviceKindEnum": "assets.choices.DeviceKind",
+        "MediumKindEnum": "assets.choices.MediumKind",
+        "DocumentKindEnum": "core.choices.DocumentKind",
+    },
 }
 
 LOGGING = {

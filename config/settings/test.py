@@ -8,6 +8,7 @@ from .base import *  # noqa: E402,F403
 from .base import BASE_DIR  # noqa: E402
 
 DEBUG = False
+SECURE_SSL_REDIRECT = False  # the test client speaks plain HTTP
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MEDIA_ROOT = BASE_DIR / ".pytest_cache" / "media"
 STORAGES = {
