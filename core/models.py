@@ -19,6 +19,13 @@ class TimeStampedModel(models.Model):
     class Meta:
         abstract = True
 
+    def get_constraints(self):
+        # Every CheckConstraint of our models restates a field validator, which already gives the person
+        # a message on the field; the database enforces the constraint. Django would re-check each one
+        # with a query of its own on every full_clean(), so model validation leaves them out.
+        return [(model, [c for c in constraints if not isinstance(c, models.CheckConstraint)])
+                for model, constraints in super().get_constraints()]
+
 
 def _document_path(instance: "StoredDocument", filename: str) -> str:
     return f"documents/{instance.issued_at:%Y/%m}/{instance.code}.pdf"

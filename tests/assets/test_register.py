@@ -102,3 +102,12 @@ def test_storage_media_serials_are_unique():
                                                            serial_number="WD-1", capacity_gb=500))
     assert errors
     assert device.media.count() == 1
+
+
+@pytest.mark.parametrize(("field", "value"), [("purchase_price", -1), ("expected_life_years", 0), ("status", "melted")])
+def test_the_database_refuses_what_validation_would(field, value):
+    from django.db import IntegrityError, transaction
+
+    device = make_device()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Device.objects.filter(pk=device.pk).update(**{field: value})
