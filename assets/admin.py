@@ -232,8 +232,13 @@ class KitForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # Offer only what may join: devices in no kit, and this kit's own.
+        free = self.fields["devices"].queryset.filter(kit__isnull=True)
         if self.instance.pk:
+            self.fields["devices"].queryset = free | Device.objects.filter(kit=self.instance)
             self.fields["devices"].initial = list(self.instance.devices.values_list("pk", flat=True))
+        else:
+            self.fields["devices"].queryset = free
 
 
 @admin.register(Kit)

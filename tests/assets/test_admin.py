@@ -116,3 +116,20 @@ def test_read_only_roles_see_but_cannot_change_or_move(client, make_user, role):
 def test_councillor_has_no_admin(client, make_user):
     client.force_login(make_user(Role.COUNCILLOR, is_staff=False))
     assert client.get("/admin/assets/device/").status_code == 302
+
+
+def test_kit_admin_offers_free_devices_and_saves_through_the_service(it_client, it_user):
+    from assets import services
+    from assets.models import Kit
+
+    pc, monitor, taken = make_device(kind="desktop"), make_device(kind="monitor"), make_device()
+    services.kit_create(code="OTHER", name="inny", devices=[taken], by=None)
+    page = it_client.get("/admin/assets/kit/add/")
+    offered = set(page.context["adminform"].form.fields["devices"].queryset)
+    assert {pc, monitor} <= offered and taken not in offered
+    response = it_client.post("/admin/assets/kit/add/", {"code": "EI/SZK/01/01", "name": "Stanowisko 1",
+                                                         "devices": [pc.pk, monitor.pk]})
+    assert response.status_code == 302
+    kit = Kit.objects.get(code="EI/SZK/01/01")
+    assert set(kit.devices.all()) == {pc, monitor}
+    assert pc.history.latest("history_id").history_user == it_user
