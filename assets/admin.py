@@ -51,6 +51,7 @@ class ServiceSavedAdmin(ServiceAdminMixin, SimpleHistoryAdmin):
 @admin.register(Supplier)
 class SupplierAdmin(ServiceSavedAdmin):
     list_display = ["name", "nip", "address", "contact_person", "phone"]
+    list_filter = ["contracts__funding_source", "created_at"]
     search_fields = ["name", "nip", "regon", "address", "contact_person"]
     create_service = services.supplier_create
     update_service = services.supplier_update
@@ -244,8 +245,16 @@ class KitForm(forms.ModelForm):
 @admin.register(Kit)
 class KitAdmin(ServiceSavedAdmin):
     form = KitForm
-    list_display = ["code", "name"]
+    list_display = ["code", "name", "device_count"]
+    list_filter = ["devices__kind", "devices__status"]
     search_fields = ["code", "name", "devices__inventory_number"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(device_count=models.Count("devices"))
+
+    @admin.display(description=_("devices"), ordering="device_count")
+    def device_count(self, obj: Kit) -> int:
+        return obj.device_count
     create_service = services.kit_create
     update_service = services.kit_update
     update_kwarg = "kit"

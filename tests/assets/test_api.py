@@ -227,3 +227,20 @@ def test_documents_api_and_download_need_permission(api, it_user, make_user):
     assert download.status_code == 200 and b"".join(download.streaming_content).startswith(b"%PDF-")
     browser.force_login(councillor)
     assert browser.get(f"/documents/{card.data['code']}/download/").status_code == 403
+
+
+def test_errors_speak_polish_by_default_and_english_on_request(api, it_user):
+    client = api(it_user)
+    payload = {"name": "Infover S.A.", "nip": "1234567890", "address": "Kielce"}
+    polish = client.post("/api/suppliers/", payload, format="json")
+    assert "nie jest prawidłowym numerem NIP" in str(polish.data["nip"][0])
+    english = client.post("/api/suppliers/", payload, format="json", HTTP_ACCEPT_LANGUAGE="en")
+    assert "is not a valid NIP" in str(english.data["nip"][0])
+
+
+def test_every_event_carries_the_request_id(api, it_user):
+    device = make_device()
+    response = api(it_user).post(f"/api/devices/{device.pk}/send-to-repair/", {"reason": "klawiatura"},
+                                 format="json", HTTP_X_REQUEST_ID="req-42")
+    assert response["X-Request-ID"] == "req-42"
+    assert device.events.latest("id").request_id == "req-42"
