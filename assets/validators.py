@@ -29,11 +29,21 @@ def validate_not_future(value) -> None:
         raise ValidationError(_("The date cannot be in the future."), code="future_date")
 
 
+def validate_upload_size(upload) -> None:
+    from django.conf import settings
+
+    size = getattr(upload, "size", 0) or 0
+    if size > settings.MAX_UPLOAD_SIZE:
+        raise ValidationError(_("The file is too large (%(size)d MB); the limit is %(limit)d MB."), code="too_large",
+                              params={"size": size // 2**20, "limit": settings.MAX_UPLOAD_SIZE // 2**20})
+
+
 def validate_pdf(upload) -> None:
     """A scan of a signed document must be a PDF: the extension and the file's own signature."""
     if not upload or getattr(upload, "_committed", False):
         return  # nothing new: a stored scan was checked when it was uploaded
     name = getattr(upload, "name", "") or ""
+    validate_upload_size(upload)
     if not name.lower().endswith(".pdf"):
         raise ValidationError(_("The scan must be a PDF file (.pdf)."), code="not_pdf")
     position = upload.tell() if hasattr(upload, "tell") else 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
@@ -25,6 +26,12 @@ class VerifyLookupForm(forms.Form):
 
 class VerifyFileForm(forms.Form):
     file = forms.FileField(label=_("PDF file to compare"))
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > settings.MAX_UPLOAD_SIZE:
+            raise forms.ValidationError(_("The file is too large to be a document issued by the office."))
+        return upload
 
 
 def verify_lookup(request: HttpRequest) -> HttpResponse:

@@ -133,3 +133,17 @@ def test_kit_admin_offers_free_devices_and_saves_through_the_service(it_client, 
     kit = Kit.objects.get(code="EI/SZK/01/01")
     assert set(kit.devices.all()) == {pc, monitor}
     assert pc.history.latest("history_id").history_user == it_user
+
+
+def test_a_service_refusal_on_save_is_a_message_and_changes_nothing(it_client):
+    device = make_device()
+    medium = make_medium(device=device, capacity_gb=256)
+    Device.objects.filter(pk=device.pk).update(status=DeviceStatus.TRANSFERRED)
+    response = it_client.post(f"/admin/assets/storagemedium/{medium.pk}/change/", {
+        "device": device.pk, "kind": "ssd", "serial_number": medium.serial_number, "capacity_gb": "512",
+        "may_hold_personal_data": "on",
+    }, follow=True)
+    assert response.status_code == 200
+    assert any("zdjęte z ewidencji" in str(m) for m in response.context["messages"])
+    medium.refresh_from_db()
+    assert medium.capacity_gb == 256

@@ -99,3 +99,11 @@ def test_uploaded_file_is_compared_byte_for_byte(card, client):
     changed = client.post(f"/verify/{document.code}/", {"file": SimpleUploadedFile("karta.pdf", bytes(altered))})
     assert changed.status_code == 200 and changed.context["matches"] is False
     assert 'id="file-result"' in changed.content.decode()
+
+
+def test_an_oversized_upload_is_refused_with_a_message(card, client, settings):
+    _device, document = card
+    settings.MAX_UPLOAD_SIZE = 10
+    response = client.post(f"/verify/{document.code}/", {"file": SimpleUploadedFile("big.pdf", b"%PDF-" + b"x" * 50)})
+    assert response.status_code == 200 and response.context["matches"] is None
+    assert response.context["form"].errors["file"]
