@@ -11,8 +11,8 @@ from stdnum.pl import nip, regon
 def validate_nip(value: str) -> None:
     try:
         nip.validate(value)
-    except StdnumError:
-        raise ValidationError(_("“%(value)s” is not a valid NIP (10 digits with a correct check digit)."), code="invalid_nip", params={"value": value})
+    except StdnumError as exc:
+        raise ValidationError(_("“%(value)s” is not a valid NIP (10 digits with a correct check digit)."), code="invalid_nip", params={"value": value}) from exc
 
 
 def validate_regon(value: str) -> None:
@@ -20,8 +20,8 @@ def validate_regon(value: str) -> None:
         return
     try:
         regon.validate(value)
-    except StdnumError:
-        raise ValidationError(_("“%(value)s” is not a valid REGON (9 or 14 digits with a correct check digit)."), code="invalid_regon", params={"value": value})
+    except StdnumError as exc:
+        raise ValidationError(_("“%(value)s” is not a valid REGON (9 or 14 digits with a correct check digit)."), code="invalid_regon", params={"value": value}) from exc
 
 
 def validate_not_future(value) -> None:

@@ -139,7 +139,8 @@ def render(*, title: str, story: list, stamp: Stamp) -> bytes:
         renderPDF.draw(drawing, canvas, A4[0] - 20 * mm - qr_size, 6 * mm)
         canvas.setFont(FONT, 7.5)
         lines = [
-            _("Issued %(when)s by %(issuer)s.") % {"when": format_date(stamp.issued_at), "issuer": stamp.issuer},
+            (_("Issued %(when)s by %(issuer)s.") if stamp.issuer else _("Issued %(when)s."))
+            % {"when": format_date(stamp.issued_at), "issuer": stamp.issuer},
             _("Verification code: %(code)s") % {"code": stamp.code},
             _("Check that this document is genuine at %(url)s") % {"url": stamp.verify_url},
             _("Page %(page)d") % {"page": document.page},

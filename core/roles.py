@@ -79,8 +79,3 @@ def sync_roles_after_migrate(sender, **kwargs) -> None:
     if sender.name == "reports":
         sync_roles()
 
-
-def user_roles(user) -> set[str]:
-    if not user.is_authenticated:
-        return set()
-    return set(user.groups.values_list("name", flat=True))

@@ -18,7 +18,7 @@ def valid_nip(seed: int) -> str:
     n = seed
     while True:
         digits = f"{(123456789 + n * 7919) % 10**9:09d}"
-        check = sum(int(d) * w for d, w in zip(digits, weights)) % 11
+        check = sum(int(d) * w for d, w in zip(digits, weights, strict=True)) % 11
         if check != 10 and digits[0] != "0":
             return digits + str(check)
         n += 1000003

@@ -1,5 +1,4 @@
 """The register through the API: input checks, moves, permissions and list costs."""
-import io
 from datetime import date, timedelta
 
 import pytest

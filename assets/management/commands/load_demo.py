@@ -256,7 +256,7 @@ class Command(BaseCommand):
         try:
             facts = json.loads(Path(fixture).read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
-            raise CommandError(_("Cannot read the demo data %(path)s: %(error)s") % {"path": fixture, "error": exc})
+            raise CommandError(_("Cannot read the demo data %(path)s: %(error)s") % {"path": fixture, "error": exc}) from exc
 
         started = time.monotonic()
         accounts: list[DemoAccount] = []
@@ -302,7 +302,7 @@ class Command(BaseCommand):
         widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
 
         def line(row) -> str:
-            return "  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip()
+            return "  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
 
         self.stdout.write("")
         self.stdout.write(self.style.WARNING(
