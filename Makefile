@@ -57,7 +57,7 @@ test: venv
 
 # The compiled .mo files are committed, so neither `run` nor `test` needs gettext.
 messages: venv
-	DJANGO_SETTINGS_MODULE=$(TEST_SETTINGS) $(PY) manage.py makemessages -l pl --ignore=.venv
+	DJANGO_SETTINGS_MODULE=$(TEST_SETTINGS) $(PY) manage.py makemessages -l pl --ignore=.venv --ignore=tests --ignore=bench --no-obsolete
 	DJANGO_SETTINGS_MODULE=$(TEST_SETTINGS) $(PY) manage.py compilemessages --ignore=.venv
 
 clean:

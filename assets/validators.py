@@ -34,8 +34,8 @@ def validate_upload_size(upload) -> None:
 
     size = getattr(upload, "size", 0) or 0
     if size > settings.MAX_UPLOAD_SIZE:
-        raise ValidationError(_("The file is too large (%(size)d MB); the limit is %(limit)d MB."), code="too_large",
-                              params={"size": size // 2**20, "limit": settings.MAX_UPLOAD_SIZE // 2**20})
+        raise ValidationError(_("The file is too large (%(size)s MB); the limit is %(limit)s MB."), code="too_large",
+                              params={"size": f"{size / 2**20:.1f}", "limit": f"{settings.MAX_UPLOAD_SIZE / 2**20:.1f}"})
 
 
 def validate_pdf(upload) -> None:

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 class CoreConfig(AppConfig):
     name = "core"
-    verbose_name = _("Core")
+    verbose_name = _("Documents")
 
     def ready(self) -> None:
         from core.roles import sync_roles_after_migrate
