@@ -26,7 +26,7 @@ ROLE_LABELS = {
 }
 
 # Apps whose every model the auditor may read.
-AUDITED_APPS = ("core", "assets", "wipe", "donations", "reports")
+AUDITED_APPS = ("core", "assets", "loans", "wipe", "donations", "reports")
 
 ROLE_PERMISSIONS: dict[str, set[str]] = {
     Role.IT_OFFICE: {

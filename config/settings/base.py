@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "import_export",
     "core",
     "assets",
+    "loans",
     "wipe",
     "donations",
     "reports",
