@@ -38,15 +38,19 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "assets.view_deviceevent",
         "assets.issue_device_card",
         "core.view_storeddocument",
+        "loans.view_loan", "loans.move_loan", "loans.view_recipient", "loans.add_recipient",
+        "loans.change_recipient", "loans.view_councilterm", "loans.add_councilterm", "loans.view_loanfinding",
     },
     Role.PROJECT_MANAGER: {
         "assets.view_supplier", "assets.view_contract", "assets.view_device", "assets.view_kit",
         "assets.view_storagemedium", "assets.view_deviceevent", "assets.issue_device_card",
-        "core.view_storeddocument",
+        "core.view_storeddocument", "loans.view_loan", "loans.view_recipient", "loans.view_loanfinding",
+        "loans.view_councilterm",
     },
     Role.LEGAL_OFFICE: {
         "assets.view_supplier", "assets.view_contract", "assets.view_device", "assets.view_kit",
         "assets.view_storagemedium", "assets.view_deviceevent", "core.view_storeddocument",
+        "loans.view_loan", "loans.view_recipient", "loans.view_councilterm",
     },
     # Councillors see only what is loaned to them; that comes with loans, not with model permissions.
     Role.COUNCILLOR: set(),

@@ -100,6 +100,7 @@ class Loan(TimeStampedModel):
         verbose_name = _("loan")
         verbose_name_plural = _("loans")
         ordering = ["-starts_on", "-id"]
+        permissions = [("move_loan", _("Can start, extend, return and close loans"))]
         indexes = [models.Index(fields=["status", "planned_end_on"], name="loan_status_end_idx")]
         constraints = [
             models.CheckConstraint(condition=models.Q(planned_end_on__gte=models.F("starts_on")),

@@ -58,6 +58,21 @@ def recipient_create(*, by: User | None, **data: Any) -> Recipient:
     return recipient
 
 
+RECIPIENT_FIELDS = {"kind", "name", "user", "address", "email", "phone", "notes"}
+
+
+@transaction.atomic
+def recipient_update(*, recipient: Recipient, by: User | None, **data: Any) -> Recipient:
+    recipient = Recipient.objects.select_for_update().get(pk=recipient.pk)
+    unknown = set(data) - RECIPIENT_FIELDS
+    if unknown:
+        raise InvalidInput(_("This field cannot be changed here."), field=sorted(unknown)[0])
+    for field, value in data.items():
+        setattr(recipient, field, value)
+    _save(recipient, by=by)
+    return recipient
+
+
 @transaction.atomic
 def council_term_create(*, by: User | None, **data: Any) -> CouncilTerm:
     term = CouncilTerm(**data)

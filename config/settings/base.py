@@ -148,6 +148,9 @@ SPECTACULAR_SETTINGS = {
         "DeviceKindEnum": "assets.choices.DeviceKind",
         "MediumKindEnum": "assets.choices.MediumKind",
         "DocumentKindEnum": "core.choices.DocumentKind",
+        "RecipientKindEnum": "loans.choices.RecipientKind",
+        "AccessoryKindEnum": "loans.choices.AccessoryKind",
+        "LoanStatusEnum": "loans.choices.LoanStatus",
     },
 }
 
