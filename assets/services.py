@@ -14,6 +14,8 @@ from django.utils.translation import gettext as _
 
 from assets.choices import DEVICE_GONE, DEVICE_TRANSITIONS, DeviceStatus, RetirementReason
 from assets.models import Contract, Device, DeviceEvent, Kit, StorageMedium, Supplier
+from core.audit import actor as _actor
+from core.audit import save_audited as _save
 from core.exceptions import GuardFailed, InvalidInput, TransitionNotAllowed
 from core.middleware import current_request_id
 from core.models import StoredDocument
@@ -21,17 +23,6 @@ from core.models import StoredDocument
 User = AbstractBaseUser
 
 
-def _actor(by: User | None) -> User | None:
-    return by if by is not None and by.is_authenticated else None
-
-
-def _save(instance, *, by: User | None, reason: str = "") -> None:
-    """Validate and save a register record, with the actor and reason in its history row."""
-    instance.full_clean()
-    instance._history_user = _actor(by)
-    if reason:
-        instance._change_reason = reason
-    instance.save()
 
 
 def _assign(instance, data: dict[str, Any], *, allowed: set[str]) -> None:

@@ -13,6 +13,8 @@ from django.utils.translation import gettext as _
 from assets.choices import DeviceStatus
 from assets.models import Device, Kit
 from assets.services import device_transition
+from core.audit import actor as _actor
+from core.audit import save_audited as _save
 from core.exceptions import GuardFailed, InvalidInput, TransitionNotAllowed
 from core.middleware import current_request_id
 from loans.choices import LOAN_TRANSITIONS, FindingStatus, LoanEventKind, LoanPurpose, LoanStatus, SetupStep
@@ -30,16 +32,6 @@ from loans.models import (
 User = AbstractBaseUser
 
 
-def _actor(by: User | None) -> User | None:
-    return by if by is not None and by.is_authenticated else None
-
-
-def _save(instance, *, by: User | None, reason: str = "") -> None:
-    instance.full_clean()
-    instance._history_user = _actor(by)
-    if reason:
-        instance._change_reason = reason
-    instance.save()
 
 
 def _event(loan: Loan, kind: str, *, by: User | None, from_status: str = "", reason: str = "",

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
@@ -19,25 +19,8 @@ from assets.filtersets import (
     SupplierFilterSet,
 )
 from core.api.serializers import StoredDocumentSerializer
+from core.api.viewsets import RegisterViewSet
 from core.permissions import require_perm
-
-
-class RegisterViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                      mixins.UpdateModelMixin, viewsets.GenericViewSet):
-    """List, read, create and edit; no delete: register records are kept (on_delete=PROTECT)."""
-
-    create_service = None
-    update_service = None
-    update_kwarg = ""
-
-    def perform_create(self, serializer) -> None:
-        serializer.instance = type(self).create_service(by=self.request.user, **serializer.validated_data)
-
-    def perform_update(self, serializer) -> None:
-        serializer.instance = type(self).update_service(
-            **{self.update_kwarg: serializer.instance}, by=self.request.user, **serializer.validated_data
-        )
-
 
 
 class SupplierViewSet(RegisterViewSet):

@@ -6,7 +6,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from assets.api.views import RegisterViewSet
+from core.api.viewsets import RegisterViewSet
 from core.permissions import require_perm
 from loans import selectors, services
 from loans.api import serializers as s

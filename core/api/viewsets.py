@@ -1,0 +1,19 @@
+"""The viewset every app's register-like endpoints share: reads here, writes through the app's services."""
+from rest_framework import mixins, viewsets
+
+
+class RegisterViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+                      mixins.UpdateModelMixin, viewsets.GenericViewSet):
+    """List, read, create and edit; no delete: register records are kept (on_delete=PROTECT)."""
+
+    create_service = None
+    update_service = None
+    update_kwarg = ""
+
+    def perform_create(self, serializer) -> None:
+        serializer.instance = type(self).create_service(by=self.request.user, **serializer.validated_data)
+
+    def perform_update(self, serializer) -> None:
+        serializer.instance = type(self).update_service(
+            **{self.update_kwarg: serializer.instance}, by=self.request.user, **serializer.validated_data
+        )
