@@ -71,6 +71,7 @@ class Contract(TimeStampedModel):
                             validators=[validate_pdf])
     notes = models.TextField(_("notes"), blank=True)
     history = HistoricalRecords()
+    checks_validated_elsewhere = frozenset({"contract_value_not_negative"})
 
     class Meta:
         verbose_name = _("contract")
@@ -135,6 +136,9 @@ class Device(TimeStampedModel):
                                          blank=True, editable=False)
     notes = models.TextField(_("notes"), blank=True)
     history = HistoricalRecords()
+    # The status is never typed in: only services set it, from DeviceStatus.
+    checks_validated_elsewhere = frozenset(
+        {"device_price_not_negative", "device_life_positive", "device_status_valid"})
 
     class Meta:
         verbose_name = _("device")

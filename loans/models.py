@@ -33,6 +33,7 @@ class CouncilTerm(TimeStampedModel):
     starts_on = models.DateField(_("starts on"))
     ends_on = models.DateField(_("ends on"))
     history = HistoricalRecords()
+    checks_validated_elsewhere = frozenset({"council_term_dates"})
 
     class Meta:
         verbose_name = _("council term")
@@ -95,6 +96,7 @@ class Loan(TimeStampedModel):
     condition_at_return = models.TextField(_("condition at return"), blank=True)
     notes = models.TextField(_("notes"), blank=True)
     history = HistoricalRecords()
+    checks_validated_elsewhere = frozenset({"loan_status_valid", "loan_end_after_start"})
 
     class Meta:
         verbose_name = _("loan")
@@ -110,6 +112,10 @@ class Loan(TimeStampedModel):
 
     def __str__(self) -> str:
         return _("Loan %(id)s to %(recipient)s") % {"id": self.pk, "recipient": self.recipient}
+
+    def clean(self) -> None:
+        if self.starts_on and self.planned_end_on and self.planned_end_on < self.starts_on:
+            raise ValidationError({"planned_end_on": _("The loan cannot end before it starts.")})
 
     @property
     def is_overdue(self) -> bool:

@@ -278,3 +278,12 @@ def loan_finding_settle(*, finding: LoanFinding, by: User | None, settlement: st
     loan = finding.loan
     _event(loan, LoanEventKind.FINDING_SETTLED, by=by, from_status=loan.status, reason=settlement)
     return finding
+
+
+def loan_allowed_moves(loan: Loan) -> list[tuple[str, str]]:
+    """The moves a loan allows now, as (API action, resulting status), from LOAN_TRANSITIONS."""
+    ending = {"return": LoanStatus.RETURNED, "mark-lost": LoanStatus.LOST}
+    moves = [(name, target) for name, target in ending.items() if target in LOAN_TRANSITIONS[loan.status]]
+    if LOAN_TRANSITIONS[loan.status]:  # an open loan can still change without ending
+        moves += [("extend", loan.status), ("setup-step", loan.status)]
+    return moves

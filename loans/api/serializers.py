@@ -6,8 +6,9 @@ from rest_framework import serializers
 
 from assets.api.serializers import MoveLinkSerializer
 from assets.models import Device
-from loans.choices import LOAN_TRANSITIONS, AccessoryKind, LoanStatus, SetupStep
+from loans.choices import AccessoryKind, SetupStep
 from loans.models import CouncilTerm, Loan, LoanAccessory, LoanFinding, LoanItem, LoanSetupStep, Recipient
+from loans.services import loan_allowed_moves
 
 
 class RecipientSerializer(serializers.ModelSerializer):
@@ -75,12 +76,7 @@ class LoanSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(MoveLinkSerializer(many=True))
     def get_allowed_moves(self, obj: Loan) -> list[dict[str, str]]:
-        moves = {"return": LoanStatus.RETURNED, "mark-lost": LoanStatus.LOST}
-        allowed = LOAN_TRANSITIONS[obj.status]
-        links = [{"action": name, "to_status": target} for name, target in moves.items() if target in allowed]
-        if obj.status == LoanStatus.OPEN:
-            links += [{"action": "extend", "to_status": obj.status}, {"action": "setup-step", "to_status": obj.status}]
-        return links
+        return [{"action": action, "to_status": target} for action, target in loan_allowed_moves(obj)]
 
 
 class AccessoryInputSerializer(serializers.Serializer):

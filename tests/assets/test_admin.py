@@ -96,7 +96,10 @@ def test_issue_card_action(it_client):
     device = make_device()
     done = _action(it_client, "issue_record_card", [device])
     assert done.status_code == 200
-    assert any("UM/" in str(m) for m in get_messages(done.wsgi_request))
+    from core.models import StoredDocument
+
+    document = StoredDocument.objects.get(subject_id=device.pk)
+    assert any(document.code in str(m) for m in get_messages(done.wsgi_request))
 
 
 @pytest.mark.parametrize("role", [Role.AUDITOR, Role.LEGAL_OFFICE, Role.PROJECT_MANAGER])

@@ -129,3 +129,10 @@ def test_list_query_count_does_not_grow_with_page_size(api, auditor, term, url):
         services.loan_return(loan=loan, by=None, condition="ok", findings=["brak rysika"])
     client = api(auditor)
     assert _queries(client, url, 2) == _queries(client, url, 10)
+
+
+def test_a_loan_cannot_end_before_it_starts(api, it_user, councillor, term):
+    response = api(it_user).post("/api/loans/", start_payload(councillor, term, [make_device()],
+                                                              planned_end_on="2020-01-01"), format="json")
+    assert response.status_code == 400 and "planned_end_on" in response.data
+    assert not Loan.objects.exists()

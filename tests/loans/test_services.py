@@ -178,3 +178,12 @@ def test_the_device_cannot_leave_a_loan_except_through_it(councillor, term):
         asset_services.device_return_to_stock(device=device, by=None, reason="oddany")
     device.refresh_from_db()
     assert device.status == DeviceStatus.ON_LOAN
+
+
+def test_a_term_that_ends_before_it_starts_is_one_message_on_the_field():
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError) as refused:
+        services.council_term_create(by=None, council="Rada", name="x", starts_on=date(2024, 5, 1),
+                                     ends_on=date(2024, 4, 1))
+    assert list(refused.value.message_dict) == ["ends_on"]
