@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from core import views as core_views
@@ -6,6 +7,8 @@ from core import views as core_views
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("admin/", admin.site.urls),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("api/", include("config.api")),
     path("verify/", core_views.verify_lookup, name="verify-lookup"),
     path("verify/<str:code>/", core_views.verify, name="verify"),

@@ -5,11 +5,16 @@ import hashlib
 from typing import IO
 
 from core.models import StoredDocument
+from core.scoping import visible_to
 from core.services import normalize_code
 
 
-def document_by_code(code: str) -> StoredDocument | None:
-    return StoredDocument.objects.filter(code=normalize_code(code)).first()
+def document_by_code(code: str, *, visible_to_user=None) -> StoredDocument | None:
+    """The document with this code; with `visible_to_user`, only if that user may see it."""
+    documents = StoredDocument.objects.all()
+    if visible_to_user is not None:
+        documents = visible_to(visible_to_user, documents)
+    return documents.filter(code=normalize_code(code)).first()
 
 
 def document_matches_file(document: StoredDocument, upload: IO[bytes]) -> bool:

@@ -59,10 +59,11 @@ def verify(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 def document_download(request: HttpRequest, code: str) -> FileResponse:
-    """The issued PDF itself, for staff allowed to see issued documents."""
-    if not request.user.has_perm("core.view_storeddocument"):
-        raise PermissionDenied
-    document = document_by_code(code)
+    """The issued PDF itself, for staff allowed to see issued documents and for the borrower it concerns.
+
+    Anyone else gets a 404, as for a code that does not exist: the page says nothing of whose it is.
+    """
+    document = document_by_code(code, visible_to_user=request.user)
     if document is None:
         raise Http404
     return FileResponse(document.file.open("rb"), content_type="application/pdf",

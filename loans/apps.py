@@ -7,3 +7,8 @@ class LoansConfig(AppConfig):
 
     name = "loans"
     verbose_name = _("Loans")
+
+    def ready(self) -> None:
+        from loans.selectors import register_holder_scopes
+
+        register_holder_scopes()

@@ -23,3 +23,25 @@ def council_term_list() -> QuerySet[CouncilTerm]:
 
 def finding_list() -> QuerySet[LoanFinding]:
     return LoanFinding.objects.select_related("loan__recipient", "settled_by")
+
+
+def held_loans(user) -> QuerySet[Loan]:
+    """The loans of the recipient whose user account this is (a councillor's own loans)."""
+    return Loan.objects.filter(recipient__user=user)
+
+
+def register_holder_scopes() -> None:
+    """What a borrower with a user account sees without any role: their loans, the devices they hold
+    now, and the documents issued for their loans (see core.scoping)."""
+    from django.contrib.contenttypes.models import ContentType
+    from django.db.models import Q
+
+    from assets.models import Device
+    from core.models import StoredDocument
+    from core.scoping import register_holder_scope
+
+    register_holder_scope(Loan, lambda user: Q(recipient__user=user))
+    register_holder_scope(Device, lambda user: Q(pk__in=LoanItem.objects.filter(
+        is_open=True, loan__recipient__user=user).values("device_id")))
+    register_holder_scope(StoredDocument, lambda user: Q(
+        subject_type=ContentType.objects.get_for_model(Loan), subject_id__in=held_loans(user).values("pk")))

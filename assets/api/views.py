@@ -19,7 +19,7 @@ from assets.filtersets import (
     SupplierFilterSet,
 )
 from core.api.serializers import StoredDocumentSerializer
-from core.api.viewsets import RegisterViewSet
+from core.api.viewsets import HolderScopedMixin, RegisterViewSet
 from core.permissions import require_perm
 
 
@@ -64,8 +64,11 @@ class KitViewSet(RegisterViewSet):
     update_kwarg = "kit"
 
 
-class DeviceViewSet(RegisterViewSet):
-    """Devices; each lifecycle move is its own POST action, listed per device in `allowed_moves`."""
+class DeviceViewSet(HolderScopedMixin, RegisterViewSet):
+    """Devices; each lifecycle move is its own POST action, listed per device in `allowed_moves`.
+
+    A borrower without the register role sees the devices they hold, and nothing else.
+    """
 
     queryset = selectors.device_list()
     serializer_class = s.DeviceSerializer

@@ -106,7 +106,20 @@ MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 MAX_UPLOAD_SIZE = env.int("MAX_UPLOAD_SIZE", default=20 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_SIZE
 
-LOGIN_URL = "admin:login"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "portal:home"
+LOGOUT_REDIRECT_URL = "login"
+
+# E-mail: the console by default (the demo prints messages), SMTP in production, for example
+# EMAIL_URL=smtp+tls://user:password@smtp.example.gov.pl:587 (see README, Configuration).
+EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
+vars().update(EMAIL_CONFIG)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="sprzet@localhost")
+# Where notices for the IT office go (new faults, reminders); when empty, to the e-mail addresses of
+# the active users in the IT office role.
+IT_OFFICE_EMAILS = env.list("IT_OFFICE_EMAILS", default=[])
+# Largest photo a councillor may attach to a fault report, in bytes.
+MAX_PHOTO_SIZE = env.int("MAX_PHOTO_SIZE", default=5 * 1024 * 1024)
 
 # Secure by default; a local demo over plain HTTP turns these off through DEBUG in its .env.
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)

@@ -17,3 +17,14 @@ class RegisterViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
         serializer.instance = type(self).update_service(
             **{self.update_kwarg: serializer.instance}, by=self.request.user, **serializer.validated_data
         )
+
+
+class HolderScopedMixin:
+    """Narrow the queryset to what the user holds unless they may view every record (core.scoping)."""
+
+    holder_scoped = True
+
+    def get_queryset(self):
+        from core.scoping import visible_to
+
+        return visible_to(self.request.user, super().get_queryset())

@@ -6,7 +6,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from core.api.viewsets import RegisterViewSet
+from core.api.viewsets import HolderScopedMixin, RegisterViewSet
 from core.permissions import require_perm
 from loans import selectors, services
 from loans.api import serializers as s
@@ -45,9 +45,12 @@ class CouncilTermViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixin
         return Response(s.CouncilTermSerializer(term).data)
 
 
-class LoanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+class LoanViewSet(HolderScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
                   viewsets.GenericViewSet):
-    """Loans for use. Starting one is a POST to the list; each later move is its own POST action."""
+    """Loans for use. Starting one is a POST to the list; each later move is its own POST action.
+
+    A borrower with a user account (a councillor) sees their own loans and nothing else.
+    """
 
     queryset = selectors.loan_list()
     serializer_class = s.LoanSerializer

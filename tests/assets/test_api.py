@@ -140,7 +140,10 @@ def test_status_is_read_only_in_the_api(api, it_user):
 def test_roles_hold_in_the_api(api, make_user, role, can_read, can_write, can_move):
     client = api(make_user(role))
     device = make_device()
-    assert (client.get("/api/devices/").status_code == 200) is can_read
+    # A councillor may list devices, but sees only those on loan to them: none here.
+    listed = client.get("/api/devices/")
+    assert listed.status_code == 200 and (listed.data["count"] == 1) is can_read
+    assert (client.get(f"/api/devices/{device.pk}/").status_code == 200) is can_read
     assert (client.get("/api/device-events/").status_code == 200) is can_read
     created = client.post("/api/devices/", device_payload(), format="json")
     assert (created.status_code == 201) is can_write
@@ -216,8 +219,10 @@ def test_documents_api_and_download_need_permission(api, it_user, make_user):
     listed = api(it_user).get("/api/documents/")
     assert listed.data["results"][0]["code"] == card.data["code"]
     councillor = make_user(Role.COUNCILLOR)
-    assert api(councillor).get("/api/documents/").status_code == 403
-    assert api(councillor).post(f"/api/devices/{device.pk}/record-card/").status_code == 403
+    # A councillor lists only the documents of their own loans, and reaches no other by its code.
+    assert api(councillor).get("/api/documents/").data["count"] == 0
+    assert api(councillor).get(f"/api/documents/{card.data['code']}/").status_code == 404
+    assert api(councillor).post(f"/api/devices/{device.pk}/record-card/").status_code == 404  # not theirs
     from django.test import Client
 
     browser = Client()
@@ -225,7 +230,7 @@ def test_documents_api_and_download_need_permission(api, it_user, make_user):
     download = browser.get(f"/documents/{card.data['code']}/download/")
     assert download.status_code == 200 and b"".join(download.streaming_content).startswith(b"%PDF-")
     browser.force_login(councillor)
-    assert browser.get(f"/documents/{card.data['code']}/download/").status_code == 403
+    assert browser.get(f"/documents/{card.data['code']}/download/").status_code == 404
 
 
 def test_errors_speak_polish_by_default_and_english_on_request(api, it_user):
