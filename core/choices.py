@@ -6,3 +6,6 @@ class DocumentKind(models.TextChoices):
     """What an issued PDF certifies. Each app adds the kinds it issues here, at the bottom of the stack."""
 
     DEVICE_CARD = "device_card", _("device record card")
+    LOAN_AGREEMENT = "loan_agreement", _("loan agreement")
+    HANDOVER_PROTOCOL = "handover_protocol", _("handover protocol")
+    RETURN_PROTOCOL = "return_protocol", _("return protocol")

@@ -53,7 +53,8 @@ class StoredDocument(models.Model):
     template_version = models.CharField(_("template version"), max_length=20)
     issued_at = models.DateTimeField(_("issued at"))
     issued_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("issued by"), null=True
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("issued by"), null=True,
+        blank=True,  # documents issued by the system (a command, a service called without a user)
     )
     subject_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, verbose_name=_("subject type"))
     subject_id = models.PositiveBigIntegerField(_("subject id"))

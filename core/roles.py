@@ -26,7 +26,7 @@ ROLE_LABELS = {
 }
 
 # Apps whose every model the auditor may read.
-AUDITED_APPS = ("core", "assets", "loans", "wipe", "donations", "reports")
+AUDITED_APPS = ("core", "assets", "loans", "faults", "wipe", "donations", "reports")
 
 ROLE_PERMISSIONS: dict[str, set[str]] = {
     Role.IT_OFFICE: {
@@ -40,6 +40,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "core.view_storeddocument",
         "loans.view_loan", "loans.move_loan", "loans.view_recipient", "loans.add_recipient",
         "loans.change_recipient", "loans.view_councilterm", "loans.add_councilterm", "loans.view_loanfinding",
+        "faults.view_faultreport", "faults.handle_fault", "faults.view_faultreply", "faults.view_faultevent",
     },
     Role.PROJECT_MANAGER: {
         "assets.view_supplier", "assets.view_contract", "assets.view_device", "assets.view_kit",
@@ -52,8 +53,9 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "assets.view_storagemedium", "assets.view_deviceevent", "core.view_storeddocument",
         "loans.view_loan", "loans.view_recipient", "loans.view_councilterm",
     },
-    # Councillors see only what is loaned to them; that comes with loans, not with model permissions.
-    Role.COUNCILLOR: set(),
+    # Councillors see only what is loaned to them (core.scoping), not through model permissions; they
+    # may report a fault on a device they hold, which faults.services checks.
+    Role.COUNCILLOR: {"faults.add_faultreport"},
     # The auditor reads everything and changes nothing; computed in sync_roles from AUDITED_APPS.
     Role.AUDITOR: set(),
 }

@@ -36,8 +36,13 @@ def visible_to(user, queryset: QuerySet) -> QuerySet:
         return queryset.none()
     if user.has_perm(view_permission(model)):
         return queryset
-    scopes = _scopes.get(model._meta.label_lower, ())
-    if not scopes:
+    return held_by(user, queryset)
+
+
+def held_by(user, queryset: QuerySet) -> QuerySet:
+    """Only the rows the user holds, whatever their role (the portal shows a person their own things)."""
+    scopes = _scopes.get(queryset.model._meta.label_lower, ())
+    if not user or not user.is_authenticated or not scopes:
         return queryset.none()
     condition = Q(pk__in=[])
     for scope in scopes:

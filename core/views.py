@@ -71,7 +71,9 @@ def document_download(request: HttpRequest, code: str) -> FileResponse:
 
 
 # Uploaded files are never served publicly: each folder needs the permission of what it belongs to.
-_MEDIA_PERMISSIONS = {"documents": "core.view_storeddocument", "contracts": "assets.view_contract"}
+# Fault photos reach their reporter through the portal (/my/faults/<id>/photo/).
+_MEDIA_PERMISSIONS = {"documents": "core.view_storeddocument", "contracts": "assets.view_contract",
+                      "faults": "faults.view_faultreport"}
 
 
 @login_required

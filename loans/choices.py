@@ -60,6 +60,7 @@ class LoanEventKind(models.TextChoices):
     RETURNED = "returned", _("returned")
     LOST = "lost", _("lost")
     FINDING_SETTLED = "finding_settled", _("finding settled")
+    REPLACED = "replaced", _("device replaced")
 
 
 class FindingStatus(models.TextChoices):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericRelation
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -95,6 +96,9 @@ class Loan(TimeStampedModel):
     condition_at_handover = models.TextField(_("condition at handover"))
     condition_at_return = models.TextField(_("condition at return"), blank=True)
     notes = models.TextField(_("notes"), blank=True)
+    # The agreement and the handover and return protocols issued for this loan (core.StoredDocument).
+    documents = GenericRelation("core.StoredDocument", content_type_field="subject_type",
+                                object_id_field="subject_id", related_query_name="loan")
     history = HistoricalRecords()
     checks_validated_elsewhere = frozenset({"loan_status_valid", "loan_end_after_start"})
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from django.db.models import Prefetch, QuerySet
 
+from core.models import StoredDocument
 from loans.models import CouncilTerm, Loan, LoanFinding, LoanItem, Recipient
 
 
@@ -10,6 +11,7 @@ def loan_list() -> QuerySet[Loan]:
     return Loan.objects.select_related("recipient", "council_term", "kit").prefetch_related(
         Prefetch("items", queryset=LoanItem.objects.select_related("device").order_by("device__inventory_number")),
         "accessories", "setup_steps", "findings",
+        Prefetch("documents", queryset=StoredDocument.objects.order_by("issued_at", "id")),
     )
 
 
@@ -45,3 +47,26 @@ def register_holder_scopes() -> None:
         is_open=True, loan__recipient__user=user).values("device_id")))
     register_holder_scope(StoredDocument, lambda user: Q(
         subject_type=ContentType.objects.get_for_model(Loan), subject_id__in=held_loans(user).values("pk")))
+
+
+def loans_ending_or_overdue(*, within_days: int, today=None) -> QuerySet[Loan]:
+    """Open loans whose planned end is at most `within_days` days from today, the overdue ones included.
+
+    One query for the loans (with recipient and user) and one for the devices they hold, at any count;
+    each loan's held devices are in `held_items`, by inventory number. Soonest (most overdue) first.
+    """
+    # Imported here, not at the top, to keep this addition to the file in one place.
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from loans.choices import LoanStatus
+
+    today = today or timezone.localdate()
+    held = LoanItem.objects.filter(is_open=True).select_related("device").order_by("device__inventory_number")
+    return (
+        Loan.objects.filter(status=LoanStatus.OPEN, planned_end_on__lte=today + timedelta(days=within_days))
+        .select_related("recipient__user")
+        .prefetch_related(Prefetch("items", queryset=held, to_attr="held_items"))
+        .order_by("planned_end_on", "id")
+    )

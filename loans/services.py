@@ -18,6 +18,7 @@ from core.audit import save_audited as _save
 from core.exceptions import GuardFailed, InvalidInput, TransitionNotAllowed
 from core.middleware import current_request_id
 from loans.choices import LOAN_TRANSITIONS, FindingStatus, LoanEventKind, LoanPurpose, LoanStatus, SetupStep
+from loans.documents import handover_protocol_issue, loan_agreement_issue, return_protocol_issue
 from loans.models import (
     CouncilTerm,
     Loan,
@@ -105,6 +106,8 @@ def loan_start(
     """Hand devices over for use: a kit (all its devices) or a list of devices, each in stock.
 
     A councillor's loan for council sessions ends with the council term unless another end is given.
+    Issues the loan agreement and the handover protocol; each device's move to "on loan" points at the
+    handover protocol.
     """
     if bool(devices) == bool(kit):
         raise InvalidInput(_("Lend either a kit or a list of devices."), field="devices")
@@ -136,10 +139,12 @@ def loan_start(
         accessory = LoanAccessory(loan=loan, **item)
         accessory.full_clean()
         accessory.save()
+    _event(loan, LoanEventKind.STARTED, by=by)
+    loan_agreement_issue(loan=loan, by=by)
+    handover = handover_protocol_issue(loan=loan, by=by)
     reason = _("loan %(id)s to %(recipient)s") % {"id": loan.pk, "recipient": recipient.name}
     for device in locked:
-        device_transition(device=device, to_status=DeviceStatus.ON_LOAN, by=by, reason=reason)
-    _event(loan, LoanEventKind.STARTED, by=by)
+        device_transition(device=device, to_status=DeviceStatus.ON_LOAN, by=by, reason=reason, document=handover)
     return loan
 
 
@@ -185,7 +190,8 @@ def loan_return(
 ) -> Loan:
     """Take the devices back into stock, recording their condition and which accessories came back.
 
-    Every accessory not fully returned, and every finding given, becomes an open finding.
+    Every accessory not fully returned, and every finding given, becomes an open finding. Issues the
+    return protocol; each device's move back to stock points at it.
     """
     loan = _lock_open(loan, LoanStatus.RETURNED)
     condition = (condition or "").strip()
@@ -216,15 +222,82 @@ def loan_return(
                                    "quantity": accessory.quantity})
     for description in descriptions:
         LoanFinding.objects.create(loan=loan, description=description, found_on=returned_on)
-    reason = _("returned from loan %(id)s") % {"id": loan.pk}
-    for device in _close_items(loan, on=returned_on):
-        device_transition(device=device, to_status=DeviceStatus.IN_STOCK, by=by, reason=reason)
+    devices = _close_items(loan, on=returned_on)
     loan.status = LoanStatus.RETURNED
     loan.ended_on = returned_on
     loan.condition_at_return = condition
     _save(loan, by=by, reason=_("loan returned"))
     _event(loan, LoanEventKind.RETURNED, by=by, from_status=LoanStatus.OPEN, reason=condition)
+    protocol = return_protocol_issue(loan=loan, by=by, devices=devices, returned_on=returned_on)
+    reason = _("returned from loan %(id)s") % {"id": loan.pk}
+    for device in devices:
+        device_transition(device=device, to_status=DeviceStatus.IN_STOCK, by=by, reason=reason, document=protocol)
     return loan
+
+
+@transaction.atomic
+def loan_replace_device(*, loan: Loan, device: Device, replacement: Device, by: User | None, reason: str) -> Loan:
+    """A loaned device broke and its holder gets another in one step: the broken one comes back (return
+    protocol) and goes to repair, the replacement goes out under a new loan (agreement and handover
+    protocol) for the same recipient, purpose, council term and planned end.
+
+    When the broken device was the last one held under the loan, the loan is returned and its accessories
+    move to the new loan. Returns the new loan.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput(_("Say why the device is replaced."), field="reason")
+    loan = Loan.objects.select_for_update().select_related("recipient", "council_term").get(pk=loan.pk)
+    if loan.status != LoanStatus.OPEN:
+        raise GuardFailed(_("The loan is %(status)s; only a device on an open loan can be replaced.")
+                          % {"status": loan.get_status_display()}, field="loan")
+    today = timezone.localdate()
+    if loan.planned_end_on < today:
+        raise GuardFailed(_("The loan was to end on %(date)s; extend it before replacing a device.")
+                          % {"date": loan.planned_end_on.strftime("%d.%m.%Y")}, field="loan")
+    locked = {d.pk: d for d in Device.objects.select_for_update().filter(pk__in=[device.pk, replacement.pk])
+              .order_by("pk")}
+    broken, replacement = locked[device.pk], locked[replacement.pk]
+    item = loan.items.select_for_update().filter(device=broken, is_open=True).first()
+    if item is None:
+        raise GuardFailed(_("Device %(number)s is not held under this loan.") % {"number": broken.inventory_number},
+                          field="device")
+    if replacement.status != DeviceStatus.IN_STOCK:
+        raise GuardFailed(_("Device %(number)s is %(status)s, not in stock; it cannot be lent.")
+                          % {"number": replacement.inventory_number, "status": replacement.get_status_display()},
+                          field="replacement")
+    LoanItem.objects.filter(pk=item.pk).update(is_open=False, closed_on=today)
+    last = not loan.items.filter(is_open=True).exists()
+    accessories = list(loan.accessories.select_for_update()) if last else []
+    new_loan = loan_start(
+        recipient=loan.recipient, purpose=loan.purpose, council_term=loan.council_term, starts_on=today,
+        planned_end_on=loan.planned_end_on, devices=[replacement], by=by,
+        condition_at_handover=_("Replaces the device %(number)s (%(reason)s).")
+        % {"number": broken.inventory_number, "reason": reason},
+        accessories=[{"kind": a.kind, "description": a.description, "quantity": a.quantity} for a in accessories],
+        notes=_("Continues loan no. %(id)s.") % {"id": loan.pk},
+    )
+    _event(loan, LoanEventKind.REPLACED, by=by, from_status=loan.status,
+           reason=_("%(broken)s replaced with %(replacement)s under loan no. %(new)s: %(reason)s")
+           % {"broken": broken.inventory_number, "replacement": replacement.inventory_number, "new": new_loan.pk,
+              "reason": reason})
+    if last:  # nothing is held under the old loan any more: it ends, its accessories went to the new one
+        for accessory in accessories:
+            accessory.returned_quantity = accessory.quantity
+            accessory.save(update_fields=["returned_quantity"])
+        loan.status = LoanStatus.RETURNED
+        loan.ended_on = today
+        loan.condition_at_return = reason
+        _save(loan, by=by, reason=_("device replaced"))
+        _event(loan, LoanEventKind.RETURNED, by=by, from_status=LoanStatus.OPEN, reason=reason)
+    note = _("The device %(broken)s was replaced with the device %(replacement)s, handed over under loan "
+             "no. %(new)s.") % {"broken": broken.inventory_number, "replacement": replacement.inventory_number,
+                                "new": new_loan.pk}
+    protocol = return_protocol_issue(loan=loan, by=by, devices=[broken], returned_on=today, condition=reason,
+                                     note=note)
+    if broken.status == DeviceStatus.ON_LOAN:  # a device already in repair (a fault report) stays there
+        device_transition(device=broken, to_status=DeviceStatus.IN_REPAIR, by=by, reason=reason, document=protocol)
+    return new_loan
 
 
 @transaction.atomic

@@ -86,3 +86,49 @@ def make_medium(*, device, **overrides):
     data = {"device": device, "kind": MediumKind.SSD, "serial_number": f"DISK{n:08d}", "capacity_gb": 256}
     data.update(overrides)
     return services.storage_medium_add(by=None, **data)
+
+
+def make_term(**overrides):
+    from loans import services as loan_services
+
+    data = {"council": "Rada Miasta Kielce", "name": f"kadencja 2024–2029 ({next(_seq)})",
+            "starts_on": date(2024, 5, 7), "ends_on": date(2029, 5, 6)}
+    data.update(overrides)
+    return loan_services.council_term_create(by=None, **data)
+
+
+def make_councillor(name: str = "Ewa Radna", **user_fields):
+    """A councillor: a user in the councillor role (not staff) and the loan recipient tied to it."""
+    from core.roles import Role
+    from loans import services as loan_services
+    from loans.choices import RecipientKind
+
+    first, _space, last = name.partition(" ")
+    user = UserFactory(is_staff=False, first_name=first, last_name=last, roles=[Role.COUNCILLOR],
+                       email=f"radny{next(_seq)}@kielce.test", **user_fields)
+    return loan_services.recipient_create(by=None, kind=RecipientKind.COUNCILLOR, name=name, user=user)
+
+
+def lend_tablet(recipient, *, term=None, by=None, **overrides):
+    """A loan of a new tablet (with charger and case) to `recipient` for council sessions."""
+    from loans import services as loan_services
+    from loans.choices import LoanPurpose
+
+    data = {"recipient": recipient, "purpose": LoanPurpose.COUNCIL_SESSIONS, "council_term": term or make_term(),
+            "starts_on": date(2020, 4, 16), "condition_at_handover": "nowy, w folii",
+            "accessories": [{"kind": "charger", "quantity": 1}, {"kind": "case", "quantity": 1}]}
+    data.update(overrides)
+    if "devices" not in data and "kit" not in data:
+        data["devices"] = [make_device(kind=DeviceKind.TABLET, manufacturer="Samsung", model="Galaxy Tab S6 Lite")]
+    return loan_services.loan_start(by=by, **data)
+
+
+def png_bytes(size=(8, 8)) -> bytes:
+    """A small, real PNG image (a photo of a fault, for tests)."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (200, 30, 30)).save(buffer, format="PNG")
+    return buffer.getvalue()

@@ -80,8 +80,8 @@ class DeviceViewSet(HolderScopedMixin, RegisterViewSet):
 
     def _move(self, request, payload_serializer, service) -> Response:
         payload = payload_serializer(data=request.data)
+        device = self.get_object()  # first: someone else's device is a 404 whatever the payload
         payload.is_valid(raise_exception=True)
-        device = self.get_object()
         service(device=device, by=request.user, **payload.validated_data)
         device = self.get_queryset().get(pk=device.pk)
         return Response(s.DeviceSerializer(device, context=self.get_serializer_context()).data)

@@ -37,6 +37,8 @@ INSTALLED_APPS = [
     "core",
     "assets",
     "loans",
+    "faults",
+    "portal",
     "wipe",
     "donations",
     "reports",

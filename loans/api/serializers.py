@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from assets.api.serializers import MoveLinkSerializer
 from assets.models import Device
+from core.api.serializers import StoredDocumentSerializer
 from loans.choices import AccessoryKind, SetupStep
 from loans.models import CouncilTerm, Loan, LoanAccessory, LoanFinding, LoanItem, LoanSetupStep, Recipient
 from loans.services import loan_allowed_moves
@@ -57,12 +58,21 @@ class LoanFindingSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class LoanDocumentSerializer(StoredDocumentSerializer):
+    """A document issued for the loan (agreement, handover and return protocols), with its links."""
+
+    class Meta(StoredDocumentSerializer.Meta):
+        fields = ["kind", "code", "title", "issued_at", "verify_url", "download_url"]
+        read_only_fields = fields
+
+
 class LoanSerializer(serializers.ModelSerializer):
     recipient_name = serializers.CharField(source="recipient.name", read_only=True)
     items = LoanItemSerializer(many=True, read_only=True)
     accessories = LoanAccessorySerializer(many=True, read_only=True)
     setup_steps = LoanSetupStepSerializer(many=True, read_only=True)
     findings = LoanFindingSerializer(many=True, read_only=True)
+    documents = LoanDocumentSerializer(many=True, read_only=True)
     is_overdue = serializers.BooleanField(read_only=True)
     allowed_moves = serializers.SerializerMethodField()
 
@@ -70,7 +80,7 @@ class LoanSerializer(serializers.ModelSerializer):
         model = Loan
         fields = ["id", "recipient", "recipient_name", "purpose", "council_term", "kit", "starts_on",
                   "planned_end_on", "ended_on", "status", "condition_at_handover", "condition_at_return", "notes",
-                  "is_overdue", "items", "accessories", "setup_steps", "findings", "allowed_moves", "created_at",
+                  "is_overdue", "items", "accessories", "setup_steps", "findings", "documents", "allowed_moves", "created_at",
                   "updated_at"]
         read_only_fields = fields
 

@@ -74,8 +74,9 @@ class LoanViewSet(HolderScopedMixin, mixins.ListModelMixin, mixins.RetrieveModel
 
     def _move(self, request, payload_serializer, service) -> Response:
         payload = payload_serializer(data=request.data)
+        loan = self.get_object()  # first: someone else's loan is a 404 whatever the payload
         payload.is_valid(raise_exception=True)
-        loan = service(loan=self.get_object(), by=request.user, **payload.validated_data)
+        loan = service(loan=loan, by=request.user, **payload.validated_data)
         return Response(self._read(loan))
 
     @extend_schema(request=s.ExtendSerializer, responses=s.LoanSerializer)
@@ -97,8 +98,8 @@ class LoanViewSet(HolderScopedMixin, mixins.ListModelMixin, mixins.RetrieveModel
     @action(detail=True, methods=["post"], url_path="setup-step", permission_classes=[MOVE])
     def setup_step(self, request, pk=None):
         payload = s.SetupStepInputSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
         loan = self.get_object()
+        payload.is_valid(raise_exception=True)
         services.loan_record_setup_step(loan=loan, by=request.user, **payload.validated_data)
         return Response(self._read(loan))
 

@@ -1,0 +1,110 @@
+"""The borrowers' portal (/my/): a councillor's loans, devices, documents and fault reports.
+
+Server-rendered pages sized for a tablet. Every page reads through portal.selectors, which give only
+what the signed-in person holds: anyone else's loan, device, fault or document is a 404, as if it did
+not exist. Every write calls faults.services.
+"""
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from core.exceptions import DomainError
+from core.services import normalize_code
+from faults import services as fault_services
+from faults.choices import FAULT_CLOSED
+from faults.forms import FaultReportForm, MessageForm
+from portal import selectors
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    loans = list(selectors.my_loans(user).filter(status="open"))
+    faults = list(selectors.my_faults(user)[:20])
+    if not loans and not faults and user.is_staff:
+        return redirect("admin:index")  # office staff without loans of their own work in the admin
+    return render(request, "portal/home.html", {
+        "loans": loans,
+        "open_faults": [f for f in faults if f.status not in FAULT_CLOSED],
+        "closed_faults": [f for f in faults if f.status in FAULT_CLOSED],
+        "past_loans": selectors.my_loans(user).exclude(status="open"),
+    })
+
+
+@login_required
+def loan_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    loan = get_object_or_404(selectors.my_loans(request.user), pk=pk)
+    return render(request, "portal/loan.html", {"loan": loan, "documents": selectors.loan_documents(loan)})
+
+
+@login_required
+def device_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    device = get_object_or_404(selectors.my_devices(request.user), pk=pk)
+    return render(request, "portal/device.html", {
+        "device": device,
+        "loan": selectors.my_loans(request.user).filter(items__device=device, items__is_open=True).first(),
+        "faults": selectors.my_faults(request.user).filter(device=device),
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def fault_new(request: HttpRequest) -> HttpResponse:
+    devices = selectors.my_devices(request.user)
+    initial = {}
+    if request.GET.get("device", "").isdigit():
+        initial["device"] = get_object_or_404(devices, pk=request.GET["device"])
+    form = FaultReportForm(request.POST or None, request.FILES or None, devices=devices, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            fault = fault_services.fault_report(by=request.user, **form.cleaned_data)
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, _("Thank you. Fault report %(id)s has reached the IT office.") % {"id": fault.pk})
+            return redirect("portal:fault", pk=fault.pk)
+    return render(request, "portal/fault_new.html", {"form": form, "has_devices": devices.exists(),
+                                                      "MAX_PHOTO_SIZE": settings.MAX_PHOTO_SIZE})
+
+
+@login_required
+def fault_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    fault = get_object_or_404(selectors.my_faults(request.user), pk=pk)
+    return render(request, "portal/fault.html", {"fault": fault, "form": MessageForm()})
+
+
+@login_required
+@require_POST
+def fault_reply(request: HttpRequest, pk: int) -> HttpResponse:
+    fault = get_object_or_404(selectors.my_faults(request.user), pk=pk)
+    form = MessageForm(request.POST)
+    if form.is_valid():
+        try:
+            fault_services.fault_reply(fault=fault, by=request.user, body=form.cleaned_data["body"])
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("Your message was sent to the IT office."))
+            return redirect("portal:fault", pk=fault.pk)
+    return render(request, "portal/fault.html", {"fault": fault, "form": form})
+
+
+@login_required
+def fault_photo(request: HttpRequest, pk: int) -> FileResponse:
+    fault = get_object_or_404(selectors.my_faults(request.user), pk=pk)
+    if not fault.photo:
+        raise Http404
+    return FileResponse(fault.photo.open("rb"), filename=fault.photo.name.rsplit("/", 1)[-1])
+
+
+@login_required
+def document_download(request: HttpRequest, code: str) -> FileResponse:
+    document = get_object_or_404(selectors.my_documents(request.user), code=normalize_code(code))
+    return FileResponse(document.file.open("rb"), content_type="application/pdf",
+                        filename=f"{document.kind}-{document.code}.pdf")
