@@ -11,12 +11,15 @@ STAMP := $(VENV)/.installed
 # The machines run Python 3.11 (pyproject pins >=3.11,<3.12); fall back to python3 if it is 3.11.
 PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3 2>/dev/null)
 TEST_SETTINGS := config.settings.test
+# The browser test drives Debian's Chromium through Playwright (never `playwright install`).
+CHROMIUM ?= /usr/bin/chromium
+export CHROMIUM
 
-.PHONY: help venv run test messages clean
+.PHONY: help venv browser run test messages clean
 
 help:
 	@echo "make run       demo on http://127.0.0.1:8000 (venv, .env, migrate, demo data and accounts, runserver)"
-	@echo "make test      migrations check and the test suite (SQLite)"
+	@echo "make test      migrations check and the test suite (SQLite), with the browser test in Chromium"
 	@echo "make venv      create .venv and install the project with its test dependencies"
 	@echo "make messages  update and compile the Polish translation catalogue (needs gettext)"
 	@echo "make clean     remove .venv, caches and collected static files (keeps .env, db.sqlite3, media/)"
@@ -51,7 +54,20 @@ run: venv .env
 	$(PY) manage.py load_demo
 	$(PY) manage.py runserver 127.0.0.1:8000
 
-test: venv
+# Debian's chromium for the browser test: installed with apt-get when missing and we are root; otherwise
+# the test fails and says so (it is never skipped).
+browser:
+	@if [ ! -x "$(CHROMIUM)" ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "Installing Debian's chromium for the browser test"; \
+			DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; \
+		else \
+			echo "Chromium is missing at $(CHROMIUM): install it (apt-get install chromium) or set CHROMIUM=..." >&2; \
+		fi; \
+	fi
+
+test: venv browser
 	DJANGO_SETTINGS_MODULE=$(TEST_SETTINGS) $(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 

@@ -29,7 +29,7 @@ from core.exceptions import GuardFailed
 from core.models import StoredDocument
 from core.services import document_issue
 from loans.choices import FindingStatus
-from loans.models import Loan, LoanItem, LoanSetupStep
+from loans.models import Loan, LoanAccessory, LoanItem, LoanSetupStep
 
 __all__ = ["loan_agreement_issue", "handover_protocol_issue", "return_protocol_issue"]
 
@@ -47,7 +47,7 @@ def _load(loan: Loan) -> Loan:
         Loan.objects.select_related("recipient", "council_term", "kit")
         .prefetch_related(
             Prefetch("items", queryset=LoanItem.objects.select_related("device").order_by("device__inventory_number")),
-            "accessories",
+            Prefetch("accessories", queryset=LoanAccessory.objects.order_by("id")),
             Prefetch("setup_steps", queryset=LoanSetupStep.objects.select_related("done_by")),
             "findings",
         )
@@ -135,7 +135,7 @@ def _signatures(left: tuple[str, str], right: tuple[str, str], *, lead: list[Flo
     return KeepTogether([*lead, Spacer(1, 8 * mm), table])
 
 
-def _section(text: str, number: int | None = None) -> object:
+def _section(text: str, number: int | None = None) -> Paragraph:
     return pdf.para(f"§ {number}. {text}" if number else text, "h2")
 
 
@@ -260,8 +260,11 @@ def _return_story(loan: Loan, devices: list[Device], returned_on: date, conditio
         story.append(pdf.para(_("No open findings."), "body"))
     if note:
         story += [pdf.para(_("Note"), "h2"), pdf.para(note, "body")]
+    confirmation = pdf.para(_("The receiving party confirms receiving back the devices and accessories listed above "
+                              "in the condition described; the open findings remain to be settled."), "body")
     story.append(_signatures((_("Returned by (signature)"), loan.recipient.name),
-                             (_("Received by (signature)"), settings.ORGANIZATION_NAME)))
+                             (_("Received by (signature)"), settings.ORGANIZATION_NAME),
+                             lead=[Spacer(1, 4 * mm), confirmation]))
     return story
 
 

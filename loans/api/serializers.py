@@ -80,8 +80,8 @@ class LoanSerializer(serializers.ModelSerializer):
         model = Loan
         fields = ["id", "recipient", "recipient_name", "purpose", "council_term", "kit", "starts_on",
                   "planned_end_on", "ended_on", "status", "condition_at_handover", "condition_at_return", "notes",
-                  "is_overdue", "items", "accessories", "setup_steps", "findings", "documents", "allowed_moves", "created_at",
-                  "updated_at"]
+                  "is_overdue", "items", "accessories", "setup_steps", "findings", "documents", "allowed_moves",
+                  "created_at", "updated_at"]
         read_only_fields = fields
 
     @extend_schema_field(MoveLinkSerializer(many=True))

@@ -221,6 +221,20 @@ def test_a_ten_device_kit_has_one_agreement_with_one_signature_block(it_user):
     assert handover.count("Received by (signature)") == 1
 
 
+def test_issuing_costs_the_same_queries_for_one_device_or_ten(it_user, term):
+    def queries(count):
+        recipient = services.recipient_create(by=None, kind=RecipientKind.COUNCILLOR, name=f"Radny {count}",
+                                              user=UserFactory(is_staff=False))
+        loan = lend(recipient, term, devices=[make_device() for _ in range(count)])
+        services.loan_record_setup_step(loan=loan, step=SetupStep.PERSONALISED, done_on=date(2020, 4, 20), by=it_user)
+        with CaptureQueriesContext(connection) as ctx:
+            loan_agreement_issue(loan=loan, by=it_user)
+            handover_protocol_issue(loan=loan, by=it_user)
+        return len(ctx.captured_queries)
+
+    assert queries(1) == queries(10)
+
+
 def test_starting_and_returning_issue_the_documents_and_the_api_lists_them(api, client, it_user, councillor, term):
     rest = api(it_user)
     tablet = make_device(kind="tablet")
