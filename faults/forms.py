@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
 from assets.choices import DeviceStatus
@@ -56,6 +58,8 @@ class FaultReportForm(forms.Form):
     def __init__(self, *args, devices, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["device"].queryset = devices
+        self.fields["photo"].help_text = _("JPEG, PNG or WebP, at most %(limit)s.") % {
+            "limit": filesizeformat(settings.MAX_PHOTO_SIZE)}
         self.fields["device"].label_from_instance = lambda d: (
             f"{d.get_kind_display()} {d.manufacturer} {d.model} — {d.inventory_number}")
 

@@ -6,7 +6,6 @@ not exist. Every write calls faults.services.
 """
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -69,8 +68,7 @@ def fault_new(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Thank you. Fault report %(id)s has reached the IT office.") % {"id": fault.pk})
             return redirect("portal:fault", pk=fault.pk)
-    return render(request, "portal/fault_new.html", {"form": form, "has_devices": devices.exists(),
-                                                      "MAX_PHOTO_SIZE": settings.MAX_PHOTO_SIZE})
+    return render(request, "portal/fault_new.html", {"form": form, "has_devices": devices.exists()})
 
 
 @login_required

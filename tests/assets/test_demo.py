@@ -89,7 +89,7 @@ def test_kielce_tablets_one_per_councillor_managed_by_infover(demo):
     assert set(tablets.values_list("managed_by", flat=True)) == {ManagedBy.VENDOR}
     assert set(tablets.values_list("managing_vendor__name", flat=True)) == {"Infover Spółka Akcyjna"}
     assert set(tablets.values_list("location", flat=True)) == {"Biuro Rady Miasta Kielce"}
-    assert set(tablets.values_list("status", flat=True)) == {DeviceStatus.IN_STOCK}
+    assert set(tablets.values_list("status", flat=True)) == {DeviceStatus.ON_LOAN}  # each lent to a councillor
     contract = Contract.objects.get(devices__in=tablets[:1])
     assert contract.funding_source == FundingSource.MAYORS_RESERVE
     assert contract.procurement_basis.startswith("art. 6 ustawy z dnia 2 marca 2020 r.")
@@ -199,3 +199,36 @@ def test_register_only_with_debug_off_creates_no_accounts(demo, settings):
     assert register_counts() == before
     assert printed_accounts(output) == {}
     assert User.objects.get(username="informatyk").check_password(passwords["informatyk"])
+
+
+def test_every_kielce_councillor_holds_their_tablet_with_the_set_up_complete(demo):
+    from datetime import date
+
+    from loans.choices import LoanStatus, RecipientKind, SetupStep
+    from loans.models import Loan
+
+    tablets = Device.objects.filter(inventory_number__startswith="UMK/2020/TAB/")
+    assert tablets.count() == 25
+    assert set(tablets.values_list("status", flat=True)) == {DeviceStatus.ON_LOAN}
+    loans = list(Loan.objects.filter(items__device__in=tablets).select_related("recipient__user", "council_term")
+                 .prefetch_related("setup_steps", "documents").distinct())
+    assert len(loans) == 25 and {loan.status for loan in loans} == {LoanStatus.OPEN}
+    for loan in loans:
+        assert loan.recipient.kind == RecipientKind.COUNCILLOR and loan.recipient.user is not None
+        steps = {step.step: step.done_on for step in loan.setup_steps.all()}
+        assert set(steps) == set(SetupStep.values)  # the checklist is complete
+        assert steps[SetupStep.TRAINING_ATTENDED] == date(2020, 4, 16)
+        assert date(2020, 4, 16) <= steps[SetupStep.PERSONALISED] < date(2020, 4, 23)
+        # The term's end moved by statute, and the loan's planned end with it.
+        assert loan.planned_end_on == loan.council_term.ends_on == date(2024, 4, 30)
+        assert {d.kind for d in loan.documents.all()} >= {"loan_agreement", "handover_protocol"}
+    assert "radny" in {loan.recipient.user.username for loan in loans}  # the demo account holds one
+
+
+def test_one_councillor_fault_is_in_progress(demo):
+    from faults.choices import FaultStatus
+    from faults.models import FaultReport
+
+    fault = FaultReport.objects.get()
+    assert fault.status == FaultStatus.IN_PROGRESS and fault.reporter.username == "radny"
+    assert fault.replies.count() == 2 and fault.events.count() == 3

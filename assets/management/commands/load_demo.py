@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import json
 import secrets
+from importlib import import_module
+from importlib.util import find_spec
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -24,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -122,6 +125,13 @@ class DemoLoader:
                          purchase_date=date.fromisoformat(item["purchase_date"]), location=item.get("location", ""))
         for batch in self.facts.get("batches", []):
             self._batch(batch)
+        # Each later app (loans, faults, ...) loads its own part from a `demo` module of its own, so the
+        # register does not import the apps built on it. In INSTALLED_APPS order: loans before faults.
+        for app in apps.get_app_configs():
+            ours = Path(app.path).parent == Path(settings.BASE_DIR)
+            if ours and app.name != "assets" and find_spec(f"{app.name}.demo") is not None:
+                import_module(f"{app.name}.demo").load_demo(self.facts, by=self.by, created=self.created,
+                                                            skipped=self.skipped)
 
     # --- register records ------------------------------------------------------------------------
 
@@ -286,6 +296,9 @@ class Command(BaseCommand):
             "devices": _("devices"),
             "storage media": _("storage media"),
             "moves": _("lifecycle moves"),
+            "council terms": _("council terms"),
+            "loans": _("loans"),
+            "fault reports": _("fault reports"),
         }
         self.stdout.write(self.style.SUCCESS(_("Demo register loaded in %(seconds).1f s.") % {"seconds": elapsed}))
         for key, label in labels.items():
