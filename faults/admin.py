@@ -15,7 +15,7 @@ from core.admin import ReadOnlyAdminMixin
 from core.admin_utils import run_service
 from faults import services
 from faults.choices import FAULT_CLOSED
-from faults.forms import MOVE_LABELS, FaultHandleForm
+from faults.forms import FaultHandleForm
 from faults.models import FaultEvent, FaultReply, FaultReport
 
 SERVICES = {
@@ -120,6 +120,7 @@ class FaultReportAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
                     messages.error(request, _("Choose the replacement device."))
                     return HttpResponseRedirect(reverse("admin:faults_faultreport_change", args=[pk]))
                 kwargs["replacement"] = form.cleaned_data["replacement"]
-            run_service(request, SERVICES[move], **kwargs, success=_("Fault report %(id)s: %(action)s.") % {"id": fault.pk, "action": MOVE_LABELS[move]})
+            run_service(request, SERVICES[move], **kwargs, success=_("Fault report %(id)s is now: %(status)s.") % {
+                "id": fault.pk, "status": services.FAULT_MOVES[move].label})
         return HttpResponseRedirect(reverse("admin:faults_faultreport_change", args=[pk]))
 

@@ -1,6 +1,7 @@
 """Choices of fault reports, with their transition table beside them."""
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class FaultCategory(models.TextChoices):
@@ -8,7 +9,7 @@ class FaultCategory(models.TextChoices):
     SOFTWARE = "software", _("software")
     LOGIN = "login", _("login or account")
     NETWORK = "network", _("network")
-    ACCESSORY = "accessory", _("accessory")
+    ACCESSORY = "accessory", pgettext_lazy("fault category", "accessory")
 
 
 class FaultStatus(models.TextChoices):
