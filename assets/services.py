@@ -139,7 +139,7 @@ def storage_medium_add(*, by: User | None, **data: Any) -> StorageMedium:
 
 @transaction.atomic
 def storage_medium_update(*, medium: StorageMedium, by: User | None, **data: Any) -> StorageMedium:
-    medium = StorageMedium.objects.select_for_update().select_related("device").get(pk=medium.pk)
+    medium = StorageMedium.objects.select_for_update(of=("self",)).select_related("device").get(pk=medium.pk)
     if medium.device.status in DEVICE_GONE:
         raise GuardFailed(_("The device has left the register; its media cannot be changed."))
     _assign(medium, _strip(data, "serial_number"), allowed=MEDIUM_FIELDS)

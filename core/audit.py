@@ -14,5 +14,6 @@ def save_audited(instance, *, by: AbstractBaseUser | None, reason: str = "") -> 
     instance.full_clean()
     instance._history_user = actor(by)
     if reason:
-        instance._change_reason = reason
+        # django-simple-history keeps at most 100 characters; the full reason is in the event row.
+        instance._change_reason = reason if len(reason) <= 100 else reason[:99] + "…"
     instance.save()

@@ -112,7 +112,7 @@ def fault_report(
     photo: UploadedFile | None = None,
 ) -> FaultReport:
     """The holder of a loaned device reports what is wrong with it; the IT office is told at once."""
-    item = (LoanItem.objects.select_for_update().select_related("loan__recipient")
+    item = (LoanItem.objects.select_for_update(of=("self",)).select_related("loan__recipient")
             .filter(device=device, is_open=True, loan__recipient__user=_actor(by)).first())
     if item is None:
         raise InvalidInput(_("You hold no device with this number on loan."), field="device")
@@ -137,7 +137,7 @@ def fault_report(
 
 
 def _lock(fault: FaultReport, to_status: str) -> FaultReport:
-    locked = FaultReport.objects.select_for_update().select_related("device", "loan__recipient", "reporter").get(
+    locked = FaultReport.objects.select_for_update(of=("self",)).select_related("device", "loan__recipient", "reporter").get(
         pk=fault.pk)
     if to_status not in FAULT_TRANSITIONS[locked.status]:
         raise TransitionNotAllowed(_("The fault report is %(status)s; it cannot become %(to)s.")
@@ -231,7 +231,7 @@ def fault_replace(*, fault: FaultReport, by: User, replacement: Device, reply: s
 @transaction.atomic
 def fault_reply(*, fault: FaultReport, by: User, body: str) -> FaultReply:
     """A message on the fault: from the IT office to the reporter, or from the reporter to the office."""
-    fault = FaultReport.objects.select_for_update().select_related("device", "loan__recipient", "reporter").get(
+    fault = FaultReport.objects.select_for_update(of=("self",)).select_related("device", "loan__recipient", "reporter").get(
         pk=fault.pk)
     body = (body or "").strip()
     if not body:

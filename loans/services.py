@@ -173,7 +173,7 @@ def loan_extend(*, loan: Loan, planned_end_on: date, by: User | None, reason: st
 
 
 def _close_items(loan: Loan, *, on: date) -> list[Device]:
-    items = list(loan.items.select_for_update().filter(is_open=True).select_related("device"))
+    items = list(loan.items.select_for_update(of=("self",)).filter(is_open=True).select_related("device"))
     LoanItem.objects.filter(pk__in=[i.pk for i in items]).update(is_open=False, closed_on=on)
     return [item.device for item in items]
 
@@ -247,7 +247,7 @@ def loan_replace_device(*, loan: Loan, device: Device, replacement: Device, by: 
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput(_("Say why the device is replaced."), field="reason")
-    loan = Loan.objects.select_for_update().select_related("recipient", "council_term").get(pk=loan.pk)
+    loan = Loan.objects.select_for_update(of=("self",)).select_related("recipient", "council_term").get(pk=loan.pk)
     if loan.status != LoanStatus.OPEN:
         raise GuardFailed(_("The loan is %(status)s; only a device on an open loan can be replaced.")
                           % {"status": loan.get_status_display()}, field="loan")

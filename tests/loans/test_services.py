@@ -187,3 +187,14 @@ def test_a_term_that_ends_before_it_starts_is_one_message_on_the_field():
         services.council_term_create(by=None, council="Rada", name="x", starts_on=date(2024, 5, 1),
                                      ends_on=date(2024, 4, 1))
     assert list(refused.value.message_dict) == ["ends_on"]
+
+
+def test_a_long_reason_fits_the_history_and_stays_whole_in_the_event(term, councillor):
+    # PostgreSQL refused the demo's statute text as a history reason (100 characters at most).
+    loan = lend_tablet(councillor, term)
+    reason = "Ustawa z 26 stycznia 2022 r. przedłużyła kadencję rad gmin wybranych w 2018 r. do 30 kwietnia 2024 r."
+    assert len(reason) > 100
+    services.council_term_change_end(term=term, ends_on=date(2024, 4, 30), by=None, reason=reason)
+    recorded = term.history.first().history_change_reason
+    assert len(recorded) <= 100 and reason.startswith(recorded.rstrip("…"))
+    assert loan.events.get(kind=LoanEventKind.TERM_MOVED).reason == reason
