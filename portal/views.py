@@ -18,13 +18,14 @@ from core.services import normalize_code
 from faults import services as fault_services
 from faults.choices import FAULT_CLOSED
 from faults.forms import FaultReportForm, MessageForm
+from loans.choices import LoanStatus
 from portal import selectors
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     user = request.user
-    loans = list(selectors.my_loans(user).filter(status="open"))
+    loans = list(selectors.my_loans(user).filter(status=LoanStatus.OPEN))
     faults = list(selectors.my_faults(user)[:20])
     if not loans and not faults and user.is_staff:
         return redirect("admin:index")  # office staff without loans of their own work in the admin
@@ -32,7 +33,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "loans": loans,
         "open_faults": [f for f in faults if f.status not in FAULT_CLOSED],
         "closed_faults": [f for f in faults if f.status in FAULT_CLOSED],
-        "past_loans": selectors.my_loans(user).exclude(status="open"),
+        "past_loans": selectors.my_loans(user).exclude(status=LoanStatus.OPEN),
     })
 
 
