@@ -198,6 +198,12 @@ class Device(TimeStampedModel):
         super().validate_constraints(exclude=exclude)
 
 
+class StorageMediumQuerySet(models.QuerySet):
+    def inside(self) -> "StorageMediumQuerySet":
+        """Media still in their device: a removed disk carries no data out with the device."""
+        return self.filter(removed_at__isnull=True)
+
+
 class StorageMedium(TimeStampedModel):
     """A disk, SSD, eMMC or card inside a device: what may carry data out of the office."""
 
@@ -209,7 +215,12 @@ class StorageMedium(TimeStampedModel):
     capacity_gb = models.PositiveIntegerField(_("capacity (GB)"), validators=[MinValueValidator(1)])
     may_hold_personal_data = models.BooleanField(_("may hold personal data"), default=True)
     notes = models.TextField(_("notes"), blank=True)
+    removed_at = models.DateTimeField(
+        _("taken out of the device"), null=True, blank=True, editable=False,
+        help_text=_("Set when the medium is removed (wipe app): it no longer counts as inside the device."))
     history = HistoricalRecords()
+
+    objects = StorageMediumQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("storage medium")

@@ -147,6 +147,19 @@ def storage_medium_update(*, medium: StorageMedium, by: User | None, **data: Any
     return medium
 
 
+def storage_medium_take_out(*, medium: StorageMedium, by: User | None, at=None, reason: str = "") -> StorageMedium:
+    """Mark a medium as taken out of its device; the caller (the wipe app's disk removal) holds the lock
+    and records the custody. From then on the medium does not count as inside the device."""
+    medium = StorageMedium.objects.select_for_update(of=("self",)).select_related("device").get(pk=medium.pk)
+    if medium.removed_at is not None:
+        raise GuardFailed(_("This medium was already taken out of its device."), field="medium")
+    if medium.device.status in DEVICE_GONE:
+        raise GuardFailed(_("The device has left the register; its media cannot be changed."), field="medium")
+    medium.removed_at = at or timezone.now()
+    _save(medium, by=by, reason=reason or _("taken out of the device"))
+    return medium
+
+
 def _set_kit_devices(kit: Kit, devices: list[Device], *, by: User | None) -> None:
     wanted = {d.pk for d in devices}
     locked = list(Device.objects.select_for_update().filter(pk__in=wanted | set(kit.devices.values_list("pk", flat=True))))

@@ -9,3 +9,6 @@ class DocumentKind(models.TextChoices):
     LOAN_AGREEMENT = "loan_agreement", _("loan agreement")
     HANDOVER_PROTOCOL = "handover_protocol", _("handover protocol")
     RETURN_PROTOCOL = "return_protocol", _("return protocol")
+    SANITIZATION_CERTIFICATE = "sanitization_certificate", _("certificate of sanitization")
+    DISK_REMOVAL_PROTOCOL = "disk_removal_protocol", _("disk removal and destruction protocol")
+    WIPE_SESSION_SUMMARY = "wipe_session_summary", _("wipe session summary")

@@ -12,16 +12,18 @@ class DomainError(Exception):
     status_code = 409
     default_code = "domain_error"
 
-    def __init__(self, message: str, *, code: str | None = None, field: str | None = None) -> None:
+    def __init__(self, message: str, *, code: str | None = None, field: str | None = None,
+                 details: dict | None = None) -> None:
         super().__init__(message)
         self.message = str(message)
         self.code = code or self.default_code
         self.field = field
+        self.details = details or {}  # more for a program to act on (a per-line report, the media missing)
 
     def as_dict(self) -> dict:
         if self.field:
-            return {self.field: [self.message], "code": self.code}
-        return {"detail": self.message, "code": self.code}
+            return {self.field: [self.message], "code": self.code, **self.details}
+        return {"detail": self.message, "code": self.code, **self.details}
 
 
 class InvalidInput(DomainError):

@@ -50,7 +50,7 @@ class StoredDocument(models.Model):
     file = models.FileField(_("file"), upload_to=_document_path)
     sha256 = models.CharField(_("SHA-256"), max_length=64, db_index=True)
     size = models.PositiveIntegerField(_("size in bytes"))
-    template_version = models.CharField(_("template version"), max_length=20)
+    template_version = models.CharField(_("template version"), max_length=40)
     issued_at = models.DateTimeField(_("issued at"))
     issued_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("issued by"), null=True,

@@ -41,6 +41,11 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "loans.view_loan", "loans.move_loan", "loans.view_recipient", "loans.add_recipient",
         "loans.change_recipient", "loans.view_councilterm", "loans.add_councilterm", "loans.view_loanfinding",
         "faults.view_faultreport", "faults.handle_fault", "faults.view_faultreply", "faults.view_faultevent",
+        "wipe.view_sanitization", "wipe.add_sanitization", "wipe.change_sanitization", "wipe.validate_sanitization",
+        "wipe.view_diskremoval", "wipe.add_diskremoval", "wipe.change_diskremoval", "wipe.view_custodyentry",
+        "wipe.view_wipesession", "wipe.add_wipesession", "wipe.change_wipesession", "wipe.view_wipesessiondevice",
+        "wipe.view_wipeevidence", "wipe.add_wipeevidence", "wipe.view_nomediaconfirmation",
+        "wipe.add_nomediaconfirmation", "wipe.view_wipeevent", "wipe.view_devicetosanitize",
     },
     Role.PROJECT_MANAGER: {
         "assets.view_supplier", "assets.view_contract", "assets.view_device", "assets.view_kit",
@@ -52,6 +57,10 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "assets.view_supplier", "assets.view_contract", "assets.view_device", "assets.view_kit",
         "assets.view_storagemedium", "assets.view_deviceevent", "core.view_storeddocument",
         "loans.view_loan", "loans.view_recipient", "loans.view_councilterm",
+        # the legal office checks that data is gone before a transfer
+        "wipe.view_sanitization", "wipe.view_diskremoval", "wipe.view_custodyentry", "wipe.view_nomediaconfirmation",
+        "wipe.view_wipeevidence", "wipe.view_wipeevent", "wipe.view_devicetosanitize",
+        "wipe.view_wipesession", "wipe.view_wipesessiondevice",
     },
     # Councillors see only what is loaned to them (core.scoping), not through model permissions; they
     # may report a fault on a device they hold, which faults.services checks.

@@ -73,15 +73,19 @@ def document_download(request: HttpRequest, code: str) -> FileResponse:
 # Uploaded files are never served publicly: each folder needs the permission of what it belongs to.
 # Fault photos reach their reporter through the portal (/my/faults/<id>/photo/).
 _MEDIA_PERMISSIONS = {"documents": "core.view_storeddocument", "contracts": "assets.view_contract",
-                      "faults": "faults.view_faultreport"}
+                      "faults": "faults.view_faultreport", "wipe/evidence": "wipe.view_wipeevidence",
+                      "wipe/certificates": "wipe.view_diskremoval"}
 
 
 @login_required
 def protected_media(request: HttpRequest, path: str) -> FileResponse:
     parts = PurePosixPath(path).parts
-    if not parts or ".." in parts or parts[0] not in _MEDIA_PERMISSIONS:
+    if not parts or ".." in parts:
         raise Http404
-    if not request.user.has_perm(_MEDIA_PERMISSIONS[parts[0]]):
+    folder = "/".join(parts[:2]) if "/".join(parts[:2]) in _MEDIA_PERMISSIONS else parts[0]
+    if folder not in _MEDIA_PERMISSIONS or len(parts) <= len(folder.split("/")):
+        raise Http404
+    if not request.user.has_perm(_MEDIA_PERMISSIONS[folder]):
         raise PermissionDenied
     if not default_storage.exists(path):
         raise Http404

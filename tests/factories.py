@@ -132,3 +132,29 @@ def png_bytes(size=(8, 8)) -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", size, (200, 30, 30)).save(buffer, format="PNG")
     return buffer.getvalue()
+
+
+def make_retired(*, kinds=("hdd", "ssd"), by=None, **overrides):
+    """A laptop past its life, retired, with a medium of each kind in `kinds`."""
+    overrides.setdefault("purchase_date", date(2010, 5, 18))
+    device = make_device(by=by, **overrides)
+    for kind in kinds:
+        make_medium(device=device, kind=kind, capacity_gb=250)
+    services.device_retire(device=device, by=by, retirement_reason="end_of_life")
+    device.refresh_from_db()
+    return device
+
+
+def wipe_facts(**overrides):
+    """What a technician states about a wipe that fits a medium leaving the office (an HDD by default)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    end = timezone.now() - timedelta(hours=1)
+    data = {"method_class": "purge", "technique": "overwrite", "overwrite_passes": 1, "pattern": "zera",
+            "tool": "nwipe", "tool_version": "0.34", "started_at": end - timedelta(hours=2), "finished_at": end,
+            "verification": "full", "verification_result": "passed", "destination": "leaves_office",
+            "location": "Biuro Informatyki, pok. 12"}
+    data.update(overrides)
+    return data

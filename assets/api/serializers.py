@@ -40,14 +40,16 @@ class StorageMediumSerializer(serializers.ModelSerializer):
     class Meta:
         model = StorageMedium
         fields = ["id", "device", "device_inventory_number", "kind", "manufacturer", "model", "serial_number",
-                  "capacity_gb", "may_hold_personal_data", "notes", "created_at", "updated_at"]
+                  "capacity_gb", "may_hold_personal_data", "notes", "removed_at", "created_at", "updated_at"]
+        read_only_fields = ["removed_at"]
         validators: list = []
 
 
 class NestedStorageMediumSerializer(serializers.ModelSerializer):
     class Meta:
         model = StorageMedium
-        fields = ["id", "kind", "manufacturer", "model", "serial_number", "capacity_gb", "may_hold_personal_data"]
+        fields = ["id", "kind", "manufacturer", "model", "serial_number", "capacity_gb", "may_hold_personal_data",
+                  "removed_at"]
 
 
 class MoveLinkSerializer(serializers.Serializer):

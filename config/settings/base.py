@@ -166,6 +166,7 @@ SPECTACULAR_SETTINGS = {
         "RecipientKindEnum": "loans.choices.RecipientKind",
         "AccessoryKindEnum": "loans.choices.AccessoryKind",
         "LoanStatusEnum": "loans.choices.LoanStatus",
+        "DataClassificationEnum": "wipe.choices.DataClassification",
     },
 }
 

@@ -1,0 +1,53 @@
+"""Reads of the wipe app: lists shaped for the API and the admin, with a fixed number of queries."""
+from __future__ import annotations
+
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+
+from assets.choices import DeviceStatus
+from assets.models import StorageMedium
+from wipe.choices import SanitizationStatus
+from wipe.models import CustodyEntry, DeviceToSanitize, DiskRemoval, Sanitization, WipeEvidence, WipeSession, \
+    WipeSessionDevice
+
+
+def sanitization_list() -> QuerySet[Sanitization]:
+    return Sanitization.objects.select_related(
+        "medium", "device", "performed_by", "validated_by", "supersedes", "superseded_by", "evidence", "session")
+
+
+def removal_list() -> QuerySet[DiskRemoval]:
+    return DiskRemoval.objects.select_related("medium", "device", "removed_by").prefetch_related(
+        Prefetch("custody", queryset=CustodyEntry.objects.select_related("recorded_by")), "documents")
+
+
+def session_list() -> QuerySet[WipeSession]:
+    return WipeSession.objects.select_related("opened_by", "closed_by").prefetch_related(
+        Prefetch("entries", queryset=WipeSessionDevice.objects.select_related("device")), "documents"
+    ).annotate(
+        devices_count=Count("entries", distinct=True),
+        passed_count=Count("entries", filter=Q(entries__outcome="passed"), distinct=True),
+        failed_count=Count("entries", filter=Q(entries__outcome="failed"), distinct=True),
+    ).order_by("-opened_at", "-id")  # Meta.ordering does not reach a GROUP BY query
+
+
+def evidence_list() -> QuerySet[WipeEvidence]:
+    return WipeEvidence.objects.select_related("uploaded_by", "session")
+
+
+def _cleared_medium() -> Exists:
+    return Exists(Sanitization.objects.filter(medium=OuterRef("pk"), status=SanitizationStatus.VALIDATED,
+                                              fit_to_leave=True))
+
+
+def devices_to_sanitize() -> QuerySet[DeviceToSanitize]:
+    """Retired devices with what each still needs: media inside, how many of them are not cleared."""
+    inside = Q(media__removed_at__isnull=True)
+    return (
+        DeviceToSanitize.objects.filter(status=DeviceStatus.RETIRED)
+        .select_related("no_media_confirmation")
+        .prefetch_related(Prefetch("media", queryset=StorageMedium.objects.annotate(cleared=_cleared_medium())
+                                   .prefetch_related("removal").order_by("id")))
+        .annotate(media_count=Count("media", distinct=True),
+                  media_inside=Count("media", filter=inside, distinct=True))
+        .order_by("inventory_number")
+    )
