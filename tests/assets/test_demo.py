@@ -26,6 +26,7 @@ User = get_user_model()
 
 DEMO_USERS = {
     "informatyk": Role.IT_OFFICE,
+    "weryfikator": Role.IT_OFFICE,
     "kierownik": Role.PROJECT_MANAGER,
     "prawnik": Role.LEGAL_OFFICE,
     "radny": Role.COUNCILLOR,
@@ -133,15 +134,17 @@ def test_einclusion_sets_for_households_schools_and_therapy_centres(demo):
 
 def test_leszno_office_computers_past_their_life_are_retired_with_events(demo):
     office = Device.objects.filter(inventory_number__regex=r"^UML/20\d\d/KOMP/")
-    retired = office.filter(status=DeviceStatus.RETIRED, retirement_reason=RetirementReason.END_OF_LIFE)
+    retired = office.filter(status__in=[DeviceStatus.RETIRED, DeviceStatus.SANITIZED],
+                            retirement_reason=RetirementReason.END_OF_LIFE)
 
     assert retired.count() == 7
     assert set(retired.values_list("kind", flat=True)) == {DeviceKind.LAPTOP, DeviceKind.DESKTOP}
     for device in retired:
         assert device.age_years() >= device.expected_life_years
         moves = list(device.events.order_by("id").values_list("from_status", "to_status"))
-        assert moves == [("", DeviceStatus.IN_STOCK), (DeviceStatus.IN_STOCK, DeviceStatus.IN_USE),
-                         (DeviceStatus.IN_USE, DeviceStatus.RETIRED)]
+        assert moves[:3] == [("", DeviceStatus.IN_STOCK), (DeviceStatus.IN_STOCK, DeviceStatus.IN_USE),
+                             (DeviceStatus.IN_USE, DeviceStatus.RETIRED)]
+        assert moves[3:] in ([], [(DeviceStatus.RETIRED, DeviceStatus.SANITIZED)])
         assert device.media.get().may_hold_personal_data
     assert office.filter(status=DeviceStatus.IN_USE).count() >= 2
     assert office.filter(status=DeviceStatus.IN_REPAIR).count() >= 1
@@ -232,3 +235,31 @@ def test_one_councillor_fault_is_in_progress(demo):
     fault = FaultReport.objects.get()
     assert fault.status == FaultStatus.IN_PROGRESS and fault.reporter.username == "radny"
     assert fault.replies.count() == 2 and fault.events.count() == 3
+
+
+def test_leszno_retired_computers_show_every_state_of_the_wipe_path(demo):
+    """Waiting, wiped in a session (validated by a second person), failed and waiting for a second attempt,
+    disk removed and held, disk destroyed with a certificate; each sanitized one with its certificate."""
+    from wipe.models import DiskRemoval, Sanitization, WipeSession
+
+    def status(number):
+        return Device.objects.get(inventory_number=number).status
+
+    session = WipeSession.objects.get()
+    outcomes = dict(session.entries.values_list("device__inventory_number", "outcome"))
+    assert outcomes == {"UML/2010/KOMP/001": "passed", "UML/2010/KOMP/002": "passed", "UML/2010/KOMP/004": "passed",
+                        "UML/2011/KOMP/001": "failed"}
+    assert session.status == "closed" and session.documents.get().kind == "wipe_session_summary"
+    for number in ("UML/2010/KOMP/001", "UML/2010/KOMP/002", "UML/2010/KOMP/004"):
+        record = Sanitization.objects.get(device__inventory_number=number)
+        assert (record.status, record.fit_to_leave, record.performed_by.username, record.validated_by.username) == (
+            "validated", True, "informatyk", "weryfikator")
+        assert status(number) == DeviceStatus.SANITIZED
+        assert Device.objects.get(inventory_number=number).events.first().document.kind == "sanitization_certificate"
+    held = DiskRemoval.objects.get(device__inventory_number="UML/2010/KOMP/005")
+    destroyed = DiskRemoval.objects.get(device__inventory_number="UML/2010/KOMP/006")
+    assert held.status == "held" and held.custody.count() == 1
+    assert destroyed.status == "destroyed" and destroyed.certificate_number and destroyed.custody.count() == 2
+    assert status("UML/2010/KOMP/005") == status("UML/2010/KOMP/006") == DeviceStatus.SANITIZED
+    for number in ("UML/2010/KOMP/003", "UML/2011/KOMP/003", "UML/2011/KOMP/001"):
+        assert status(number) == DeviceStatus.RETIRED

@@ -48,6 +48,7 @@ DEFAULT_FIXTURE = Path(settings.BASE_DIR) / "fixtures" / "demo.json"
 DEMO_ACCOUNTS: list[tuple[str, str | None, bool]] = [
     ("admin", None, True),
     ("informatyk", Role.IT_OFFICE, True),
+    ("weryfikator", Role.IT_OFFICE, True),  # the second person who validates the clerk's wipes
     ("kierownik", Role.PROJECT_MANAGER, True),
     ("prawnik", Role.LEGAL_OFFICE, True),
     ("radny", Role.COUNCILLOR, False),
@@ -299,6 +300,9 @@ class Command(BaseCommand):
             "council terms": _("council terms"),
             "loans": _("loans"),
             "fault reports": _("fault reports"),
+            "wipe sessions": _("wipe sessions"),
+            "sanitizations": _("sanitizations"),
+            "disk removals": _("disk removals"),
         }
         self.stdout.write(self.style.SUCCESS(_("Demo register loaded in %(seconds).1f s.") % {"seconds": elapsed}))
         for key, label in labels.items():
