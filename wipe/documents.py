@@ -53,6 +53,11 @@ _STYLES = {
                          spaceAfter=1.5 * mm),
     # A SHA-256 is 64 characters without a break: it fits a column of 110 mm at this size.
     "hash": ParagraphStyle("wipe_hash", parent=pdf.STYLES["small"], fontSize=7.3, leading=9.5),
+    # A sentence under a table, with room between them.
+    "note": ParagraphStyle("wipe_note", parent=pdf.STYLES["body"], spaceBefore=2 * mm),
+    # The records table of a session has eight columns: a point smaller, so that no word is cut.
+    "cell": ParagraphStyle("wipe_cell", parent=pdf.STYLES["cell"], fontSize=7, leading=8.5),
+    "cell_bold": ParagraphStyle("wipe_cell_bold", parent=pdf.STYLES["cell_bold"], fontSize=7, leading=8.5),
 }
 _SIGN_HERE = object()  # a key-value row left empty, tall enough to sign in
 # Techniques for which it matters whether the storage was encrypted (a reset or crypto erase discards the key).
@@ -101,10 +106,13 @@ def _group(title: str, rows: list[tuple[str, object]], *, before: list[Flowable]
     return KeepTogether([_h3(title), *before, _kv(rows)])
 
 
-def _grid(header: list[str], rows: list[list[object]], widths: list[float]) -> Table:
-    """pdf.grid_table (header repeated on every page), with cells that may be flowables already."""
-    data = [[pdf.para(h, "cell_bold") for h in header]]
-    data += [[c if isinstance(c, Flowable) else pdf.para(_or_dash(c)) for c in row] for row in rows]
+def _grid(header: list[str], rows: list[list[object]], widths: list[float], *, narrow: bool = False) -> Table:
+    """pdf.grid_table (header repeated on every page), with cells that may be flowables already; `narrow`
+    sets the text a point smaller for a table of many columns."""
+    cell, bold = (lambda t: _para(t, "cell"), lambda t: _para(t, "cell_bold")) if narrow else (
+        pdf.para, lambda t: pdf.para(t, "cell_bold"))
+    data = [[bold(h) for h in header]]
+    data += [[c if isinstance(c, Flowable) else cell(_or_dash(c)) for c in row] for row in rows]
     table = Table(data, colWidths=widths, repeatRows=1)
     table.setStyle(pdf._grid_style(header=True))
     return table
@@ -291,10 +299,10 @@ def _sanitized_medium(record: Sanitization, medium: StorageMedium, device: Devic
     story.append(_group(_("Sanitization details"), details))
     if record.supersedes_id:
         earlier = record.supersedes
-        story.append(pdf.para(
+        story.append(_para(
             _("This record corrects the earlier record no. %(id)s of %(date)s. Reason for the correction: "
               "%(reason)s") % {"id": earlier.pk, "date": pdf.format_date(earlier.finished_at),
-                              "reason": record.correction_reason or "—"}, "body"))
+                              "reason": record.correction_reason or "—"}, "note"))
     story += [
         _group(_("Media destination"), [
             (_("Destination"), record.get_destination_display()),
@@ -321,8 +329,8 @@ def _removed_medium(medium: StorageMedium, device: Device) -> list[Flowable]:
     removal = _removal_of(medium)
     story: list[Flowable] = [_group(_("Media information"), _medium_information(medium, device, None))]
     if removal is None:  # taken out before the wipe app kept a removal record
-        story.append(pdf.para(_("Taken out of the device on %(date)s; no removal record is kept.")
-                              % {"date": pdf.format_date(medium.removed_at)}, "body"))
+        story.append(_para(_("Taken out of the device on %(date)s; no removal record is kept.")
+                           % {"date": pdf.format_date(medium.removed_at)}, "note"))
         return story
     custody = list(removal.custody.all())
     last = custody[-1] if custody else None
@@ -337,7 +345,7 @@ def _removed_medium(medium: StorageMedium, device: Device) -> list[Flowable]:
     if removal.status == RemovalStatus.DESTROYED:
         story.append(_group(_("Destruction"), _destruction_rows(removal)))
     else:
-        story.append(pdf.para(_("Held in custody, not yet destroyed."), "body"))
+        story.append(_para(_("Held in custody, not yet destroyed."), "note"))
     return story
 
 
@@ -358,7 +366,7 @@ def _no_media(device: Device) -> list[Flowable]:
     ]
 
 
-def _certificate_story(device: Device) -> list:
+def _certificate_story(device: Device, by: AbstractBaseUser | None) -> list:
     media = list(device.media.all())
     current = _current_records(device)
     story: list[Flowable] = [
@@ -386,8 +394,8 @@ def _certificate_story(device: Device) -> list:
         if record is None:
             cleared = False
             story += [_group(_("Media information"), _medium_information(medium, device, None)),
-                      pdf.para(_("This medium has no validated sanitization record fit for leaving the office."),
-                               "body")]
+                      _para(_("This medium has no validated sanitization record fit for leaving the office."),
+                            "note")]
             continue
         story += _sanitized_medium(record, medium, device)
     if not media:
@@ -407,7 +415,7 @@ def _certificate_story(device: Device) -> list:
     validators = sorted({_person(r.validated_by) for r in current.values()})
     story.append(_signatures(
         (_("Person responsible for the IT office (signature)"), settings.ORGANIZATION_NAME),
-        (_("Validator (signature)"), ", ".join(validators) or "—"),
+        (_("Validator (signature)"), ", ".join(validators) or _person(by)),
         lead=[Spacer(1, 4 * mm), pdf.para(statement, "body"), Spacer(1, 2 * mm), references],
     ))
     return story
@@ -422,7 +430,7 @@ def sanitization_certificate_issue(*, device: Device, by: AbstractBaseUser | Non
     return document_issue(
         kind=DocumentKind.SANITIZATION_CERTIFICATE, title=title, subject=device, by=by,
         template_version=SANITIZATION_CERTIFICATE_TEMPLATE,
-        build=lambda stamp: pdf.render(title=title, story=_certificate_story(device), stamp=stamp),
+        build=lambda stamp: pdf.render(title=title, story=_certificate_story(device, by), stamp=stamp),
     )
 
 
@@ -466,7 +474,7 @@ def _protocol_story(removal: DiskRemoval) -> list:
         story.append(_grid(
             [_("When"), _("Kept at"), _("Handed to"), _("Recorded by"), _("Notes")],
             [[pdf.format_date(c.at), c.kept_at, c.handed_to, _person(c.recorded_by), c.notes] for c in custody],
-            [26 * mm, 42 * mm, 34 * mm, 30 * mm, _FULL_WIDTH - 132 * mm],
+            [29 * mm, 40 * mm, 32 * mm, 30 * mm, _FULL_WIDTH - 131 * mm],
         ))
     else:
         story.append(pdf.para(_("No custody entry is recorded."), "body"))
@@ -476,8 +484,7 @@ def _protocol_story(removal: DiskRemoval) -> list:
             (_("Scan of the certificate on file"), _("yes") if removal.certificate_scan else _("no")),
             (_("Destruction recorded by"), _person(removal.destruction_recorded_by)),
         ]))
-        closing = _("The medium was destroyed as recorded above; the destruction certificate is kept with this "
-                    "protocol.")
+        closing = _("The medium was destroyed as recorded above, under the destruction certificate named there.")
     else:
         story.append(pdf.para(_("Not yet destroyed: the medium is held in custody at %(place)s by %(holder)s.")
                               % {"place": removal.kept_at, "holder": removal.held_by}, "body"))
@@ -566,7 +573,7 @@ def _session_story(session: WipeSession) -> list:
             [[r.device.inventory_number, r.medium.serial_number, r.get_method_class_display(),
               r.get_technique_display(), "" if r.overwrite_passes is None else str(r.overwrite_passes),
               _verification(r), _person(r.performed_by), r.get_status_display()] for r in records],
-            [24 * mm, 25 * mm, 15 * mm, 22 * mm, 13 * mm, 20 * mm, 23 * mm, _FULL_WIDTH - 142 * mm],
+            [29 * mm, 26 * mm, 14 * mm, 22 * mm, 12 * mm, 20 * mm, 24 * mm, _FULL_WIDTH - 147 * mm], narrow=True,
         ))
     else:
         story.append(pdf.para(_("No sanitization was recorded in this session."), "body"))

@@ -34,7 +34,8 @@ def evidence_list() -> QuerySet[WipeEvidence]:
     return WipeEvidence.objects.select_related("uploaded_by", "session")
 
 
-def _cleared_medium() -> Exists:
+def medium_cleared() -> Exists:
+    """For a StorageMedium queryset: the medium holds a validated record fit for leaving the office."""
     return Exists(Sanitization.objects.filter(medium=OuterRef("pk"), status=SanitizationStatus.VALIDATED,
                                               fit_to_leave=True))
 
@@ -45,7 +46,7 @@ def devices_to_sanitize() -> QuerySet[DeviceToSanitize]:
     return (
         DeviceToSanitize.objects.filter(status=DeviceStatus.RETIRED)
         .select_related("no_media_confirmation")
-        .prefetch_related(Prefetch("media", queryset=StorageMedium.objects.annotate(cleared=_cleared_medium())
+        .prefetch_related(Prefetch("media", queryset=StorageMedium.objects.annotate(cleared=medium_cleared())
                                    .prefetch_related("removal").order_by("id")))
         .annotate(media_count=Count("media", distinct=True),
                   media_inside=Count("media", filter=inside, distinct=True))

@@ -31,6 +31,7 @@ from core.exceptions import DomainError, GuardFailed, InvalidInput, TransitionNo
 from core.middleware import current_request_id
 from wipe import fitness
 from wipe.choices import (
+    LEAVING_DESTINATIONS,
     REMOVAL_TRANSITIONS,
     SANITIZATION_TRANSITIONS,
     SESSION_TRANSITIONS,
@@ -270,11 +271,11 @@ def sanitization_correct(*, sanitization: Sanitization, by: User | None, correct
 
 def media_not_cleared(device: Device) -> list[StorageMedium]:
     """The media inside `device` that hold no validated record fit for leaving the office."""
-    return list(
-        device.media.inside()
-        .exclude(sanitizations__status=SanitizationStatus.VALIDATED, sanitizations__fit_to_leave=True)
-        .order_by("id")
-    )
+    from wipe.selectors import medium_cleared
+
+    # One subquery, so that status and fitness are those of the same record (a superseded record keeps
+    # the fitness it had; an exclude() across the relation would mix two records).
+    return list(device.media.inside().exclude(medium_cleared()).order_by("id"))
 
 
 def gate_refusal(device: Device) -> GuardFailed | None:
@@ -521,7 +522,8 @@ def session_record_result(*, session: WipeSession, by: User | None, medium: Stor
     data.setdefault("tool", session.tool)
     data.setdefault("tool_version", session.tool_version)
     data.setdefault("location", session.location)
-    data.setdefault("verification_result", VerificationResult.PASSED)
+    if data.get("verification", Verification.NONE) != Verification.NONE:
+        data.setdefault("verification_result", VerificationResult.PASSED)
     return sanitization_record(by=by, medium=medium, device=medium.device, session=session, **data)
 
 
@@ -628,7 +630,8 @@ def _aware(moment: datetime | None) -> datetime | None:
     return timezone.make_aware(moment)
 
 
-def _plan(content: bytes, *, filename: str, destination: str, session: WipeSession | None) -> ImportPlan:
+def _plan(content: bytes, *, filename: str, destination: str, session: WipeSession | None,
+          stated_verification: str = "") -> ImportPlan:
     from wipe import nwipe
 
     try:
@@ -679,13 +682,29 @@ def _plan(content: bytes, *, filename: str, destination: str, session: WipeSessi
         if drive.started_at is None or drive.ended_at is None:
             problem(_("the report gives no start or end time for this drive"))
             continue
-        verification = _NWIPE_VERIFICATION.get(drive.verification, Verification.NONE)
+        passes = drive.overwrite_passes if drive.overwrite_passes is not None else drive.rounds
+        if not passes:
+            problem(_("the report shows no completed overwrite pass"))
+            continue
+        # The log says how nwipe verified; the JSON report does not, and then only the uploader's
+        # statement of the options they ran counts, never a guess.
+        if drive.verification:
+            verification = _NWIPE_VERIFICATION.get(drive.verification, Verification.NONE)
+        else:
+            verification = stated_verification or Verification.NONE
+        details = drive.method or _("method not given in the report")
+        if drive.rounds:
+            details += " · " + _("rounds: %(rounds)d") % {"rounds": drive.rounds}
+        if not drive.verification and stated_verification:
+            details += " · " + _("verification as stated by the person importing the report")
         facts = {
             "medium": medium, "line": drive.line, "evidence_drive": drive.device_path[:100],
             "technique": Technique.OVERWRITE,
-            "method_class": fitness.achievable_class(medium.kind, Technique.OVERWRITE) or MethodClass.CLEAR,
-            "overwrite_passes": drive.overwrite_passes or 1, "pattern": (drive.pattern or drive.method)[:100],
-            "method_details": drive.method, "tool": "nwipe", "tool_version": drive.tool_version or parsed.tool_version,
+            # Leaving needs Purge: claim it, so that a refusal says why an overwrite is not Purge here.
+            "method_class": (MethodClass.PURGE if destination in LEAVING_DESTINATIONS
+                             else fitness.achievable_class(medium.kind, Technique.OVERWRITE) or MethodClass.CLEAR),
+            "overwrite_passes": passes, "pattern": (drive.pattern or drive.method)[:100],
+            "method_details": details, "tool": "nwipe", "tool_version": drive.tool_version or parsed.tool_version,
             "started_at": _aware(drive.started_at), "finished_at": _aware(drive.ended_at),
             "verification": verification,
             "verification_result": VerificationResult.PASSED if verification != Verification.NONE else "",
@@ -703,16 +722,19 @@ def _plan(content: bytes, *, filename: str, destination: str, session: WipeSessi
 
 @transaction.atomic
 def evidence_import(*, by: User | None, file, destination: str = Destination.LEAVES_OFFICE,
-                    session: WipeSession | None = None, location: str = "", dry_run: bool = False
-                    ) -> tuple[WipeEvidence | None, ImportPlan]:
+                    session: WipeSession | None = None, location: str = "", verification: str = "",
+                    dry_run: bool = False) -> tuple[WipeEvidence | None, ImportPlan]:
     """Import an nwipe/ShredOS log or JSON report: keep the file with its SHA-256 and turn each drive it
     proves erased, matched by serial number, into a sanitization record awaiting validation.
 
     Drives that match nothing, wipes that failed or were aborted, and unreadable lines are reported line
-    by line. A report that yields no record at all is refused and nothing is kept.
+    by line. A report that yields no record at all is refused and nothing is kept. `verification` is
+    the uploader's statement of how nwipe verified, used only where the report does not say (JSON).
     """
     if destination not in Destination.values:
         raise InvalidInput(_("Choose the destination of the media."), field="destination")
+    if session is None and not location.strip():
+        raise InvalidInput(_("Say where the wipe took place."), field="location")
     if _actor(by) is None:
         raise InvalidInput(_("Only a signed-in person can import a report."), field="uploaded_by")
     if file is None or not getattr(file, "size", 0):
@@ -728,7 +750,10 @@ def evidence_import(*, by: User | None, file, destination: str = Destination.LEA
         if session.status != SessionStatus.OPEN:
             raise GuardFailed(_("The session %(session)s is closed.") % {"session": session.reference},
                               field="session")
-    plan = _plan(content, filename=name, destination=destination, session=session)
+    if verification and verification not in Verification.values:
+        raise InvalidInput(_("Choose how the wipe was verified."), field="verification")
+    plan = _plan(content, filename=name, destination=destination, session=session,
+                 stated_verification=verification)
     earlier = WipeEvidence.objects.filter(sha256=plan.sha256).first()
     if earlier is not None:
         raise GuardFailed(_("This report was already imported on %(when)s.")
@@ -750,12 +775,7 @@ def evidence_import(*, by: User | None, file, destination: str = Destination.LEA
         facts = dict(facts)
         medium, drive = facts.pop("medium"), facts.pop("evidence_drive")
         facts.pop("line")
-        if location:
-            facts["location"] = location
-        elif session is not None:
-            facts["location"] = session.location
-        else:
-            facts["location"] = settings.ORGANIZATION_NAME
+        facts["location"] = location.strip() or session.location
         sanitization_record(by=by, medium=medium, device=medium.device, session=session, evidence=evidence,
                             evidence_drive=drive, **facts)
     return evidence, plan

@@ -6,7 +6,7 @@ from rest_framework import serializers
 
 from assets.models import Device, StorageMedium
 from core.api.serializers import StoredDocumentSerializer
-from wipe.choices import Destination
+from wipe.choices import Destination, Verification
 from wipe.models import (CustodyEntry, DeviceToSanitize, DiskRemoval, Sanitization, WipeEvidence, WipeSession,
                          WipeSessionDevice)
 from wipe.services import SANITIZATION_FIELDS
@@ -217,6 +217,9 @@ class EvidenceImportSerializer(serializers.Serializer):
     destination = serializers.ChoiceField(choices=Destination.choices, default=Destination.LEAVES_OFFICE)
     session = serializers.PrimaryKeyRelatedField(queryset=WipeSession.objects.all(), required=False, allow_null=True)
     location = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
+    verification = serializers.ChoiceField(
+        choices=Verification.choices, required=False, allow_blank=True, default="",
+        help_text="How nwipe verified, when the report does not say (its JSON report never does).")
     dry_run = serializers.BooleanField(default=False)
 
 
