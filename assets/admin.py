@@ -9,13 +9,12 @@ from django.db.models import QuerySet
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
-from simple_history.admin import SimpleHistoryAdmin
 
 from assets import services
 from assets.choices import DEVICE_GONE, RetirementReason
 from assets.documents import device_card_issue
 from assets.models import Contract, Device, DeviceEvent, Kit, StorageMedium, Supplier
-from core.admin import ReadOnlyAdminMixin, ServiceAdminMixin
+from core.admin import HistoryAdmin, ReadOnlyAdminMixin, ServiceAdminMixin
 from core.admin_utils import run_service
 
 
@@ -26,7 +25,7 @@ def _form_data(form, fields) -> dict:
             for name, value in data.items()}
 
 
-class ServiceSavedAdmin(ServiceAdminMixin, SimpleHistoryAdmin):
+class ServiceSavedAdmin(ServiceAdminMixin, HistoryAdmin):
     """Create and update through `create_service` / `update_service`, never `obj.save()` here."""
 
     create_service = None

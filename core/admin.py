@@ -1,9 +1,10 @@
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
 
 from core.exceptions import DomainError
 from core.models import StoredDocument
@@ -54,3 +55,17 @@ class StoredDocumentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("verification page"))
     def verify_link(self, obj: StoredDocument) -> str:
         return format_html('<a href="{}">{}</a>', reverse("verify", kwargs={"code": obj.code}), _("verify"))
+
+
+class HistoryAdmin(SimpleHistoryAdmin):
+    """History is evidence to read. simple-history's revert (a POST on an old version's page) would save
+    the record directly, around the services, their rules and events, and it asks only for the view
+    permission; so every admin here reads history and never reverts."""
+
+    def revert_disabled(self, request, obj=None) -> bool:
+        return True
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method == "POST":
+            raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)

@@ -9,9 +9,8 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
-from core.admin import ReadOnlyAdminMixin
+from core.admin import HistoryAdmin, ReadOnlyAdminMixin
 from core.admin_utils import run_service
 from faults import services
 from faults.choices import FAULT_CLOSED
@@ -57,7 +56,7 @@ class FaultEventInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(FaultReport)
-class FaultReportAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
+class FaultReportAdmin(ReadOnlyAdminMixin, HistoryAdmin):
     list_display = ["id", "created_at", "device", "recipient", "category", "status", "status_changed_at"]
     list_filter = [OpenFilter, "status", "category", "created_at"]
     search_fields = ["description", "device__inventory_number", "loan__recipient__name", "contact"]

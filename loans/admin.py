@@ -19,12 +19,11 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
-from simple_history.admin import SimpleHistoryAdmin
 
 from assets.admin import ServiceSavedAdmin
 from assets.choices import DeviceStatus
 from assets.models import Device, Kit
-from core.admin import ReadOnlyAdminMixin
+from core.admin import HistoryAdmin, ReadOnlyAdminMixin
 from core.admin_utils import run_service
 from core.exceptions import DomainError
 from loans import services
@@ -371,7 +370,7 @@ def _record_setup_step(loan: Loan, request, *, step, done_on, note) -> LoanSetup
 
 
 @admin.register(Loan)
-class LoanAdmin(MovePermissionMixin, SimpleHistoryAdmin):
+class LoanAdmin(MovePermissionMixin, HistoryAdmin):
     list_display = ["id", "recipient", "purpose", "devices_or_kit", "starts_on", "planned_end_on", "status",
                     "overdue"]
     list_display_links = ["id", "recipient"]
@@ -526,7 +525,7 @@ def _describe_finding(finding: LoanFinding) -> str:
 
 
 @admin.register(LoanFinding)
-class LoanFindingAdmin(MovePermissionMixin, ReadOnlyAdminMixin, SimpleHistoryAdmin):
+class LoanFindingAdmin(MovePermissionMixin, ReadOnlyAdminMixin, HistoryAdmin):
     """What was wrong at a return; settled by the action, which records how and by whom."""
 
     list_display = ["description", "loan", "recipient", "status", "found_on", "settled_on", "settled_by"]

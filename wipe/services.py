@@ -16,7 +16,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -174,6 +174,14 @@ def _lock_record(record: Sanitization) -> Sanitization:
             .get(pk=record.pk))
 
 
+def _wrote(user: User, records) -> bool:
+    """Whether `user` performed, recorded or edited any of `records`: then they may not validate them."""
+    return records.filter(
+        Q(performed_by=user)
+        | Q(events__actor=user, events__kind__in=[WipeEventKind.RECORDED, WipeEventKind.EDITED])
+    ).exists()
+
+
 def never_deleted_message() -> str:
     return _("Sanitization records are evidence and are never deleted: reject a recorded one, or record a "
              "correction of a validated one.")
@@ -211,6 +219,8 @@ def sanitization_validate(*, sanitization: Sanitization, by: User | None, valida
     if record.performed_by_id == by.pk:
         raise GuardFailed(_("The validator must be someone other than the person who wiped the medium (%(name)s).")
                           % {"name": _person(record.performed_by)}, field="validated_by")
+    if _wrote(by, Sanitization.objects.filter(pk=record.pk)):
+        raise GuardFailed(_("You recorded or edited this wipe; another person validates it."), field="validated_by")
     _assess(record)  # the rules as they stand at validation
     record.status = SanitizationStatus.VALIDATED
     record.validated_by = by
@@ -480,10 +490,20 @@ def session_open(*, by: User | None, devices: list[Device], location: str, tool:
                           % {"number": busy.device.inventory_number, "session": busy.session.reference},
                           field="devices")
     now = timezone.now()
-    session = WipeSession(reference=_next_reference(now), location=location, tool=tool.strip(),
-                          tool_version=tool_version.strip(), notes=notes.strip(), opened_at=now, opened_by=by,
-                          retry_of=retry_of)
-    _save(session, by=by, reason=_("wipe session opened"))
+    session = WipeSession(location=location, tool=tool.strip(), tool_version=tool_version.strip(),
+                          notes=notes.strip(), opened_at=now, opened_by=by, retry_of=retry_of)
+    for _attempt in range(5):  # two clerks opening sessions at the same moment may draw the same number
+        session.reference = _next_reference(now)
+        try:
+            with transaction.atomic():
+                _save(session, by=by, reason=_("wipe session opened"))
+            break
+        except (IntegrityError, ValidationError) as exc:
+            if isinstance(exc, ValidationError) and "reference" not in getattr(exc, "message_dict", {}):
+                raise
+            session.pk = None
+    else:
+        raise GuardFailed(_("Another session was opened at the same moment; try again."))
     WipeSessionDevice.objects.bulk_create([WipeSessionDevice(session=session, device=d) for d in locked])
     _event(WipeEventKind.OPENED, by=by, to_status=session.status, session=session,
            reason=", ".join(d.inventory_number for d in locked))
@@ -517,7 +537,7 @@ def session_record_result(*, session: WipeSession, by: User | None, medium: Stor
         line = f"{_medium_label(medium)}: {failure_reason}"
         entry.failure_reason = "\n".join(filter(None, [entry.failure_reason, line]))
         entry.save(update_fields=["failure_reason"])
-        _event(WipeEventKind.EDITED, by=by, session=session, reason=line)
+        _event(WipeEventKind.FAILED, by=by, session=session, device=medium.device, reason=line)
         return None
     data.setdefault("tool", session.tool)
     data.setdefault("tool_version", session.tool_version)
@@ -546,6 +566,9 @@ def session_close(*, session: WipeSession, by: User | None, validator_title: str
     _check_move(SESSION_TRANSITIONS, session.status, SessionStatus.CLOSED, SessionStatus)
     if _actor(by) is None:
         raise InvalidInput(_("Only a signed-in person can close a wipe session."), field="closed_by")
+    if _wrote(by, session.sanitizations.filter(status=SanitizationStatus.RECORDED)):
+        raise GuardFailed(_("You recorded wipes in this session; another person closes it and validates them."),
+                          field="closed_by")
     refused: dict[int, list[str]] = {}
     for record in session.sanitizations.filter(status=SanitizationStatus.RECORDED).select_related("medium"):
         try:
@@ -588,8 +611,12 @@ def session_close(*, session: WipeSession, by: User | None, validator_title: str
 @transaction.atomic
 def session_retry(*, session: WipeSession, by: User | None, location: str = "") -> WipeSession:
     """Open the second attempt: a new session with the devices that failed in a closed one."""
+    session = _lock_session(session)
     if session.status != SessionStatus.CLOSED:
         raise GuardFailed(_("Close the session first; its failures are known only then."))
+    earlier = session.retries.first()
+    if earlier is not None:
+        raise GuardFailed(_("The second attempt of this session is %(session)s.") % {"session": earlier.reference})
     failed = [e.device for e in session.entries.filter(outcome=SessionOutcome.FAILED).select_related("device")
               if e.device.status == DeviceStatus.RETIRED]
     if not failed:
@@ -682,6 +709,12 @@ def _plan(content: bytes, *, filename: str, destination: str, session: WipeSessi
         if drive.started_at is None or drive.ended_at is None:
             problem(_("the report gives no start or end time for this drive"))
             continue
+        if drive.ended_at < drive.started_at:
+            problem(_("the report ends this wipe before it starts"))
+            continue
+        if _aware(drive.ended_at) > timezone.now() + timezone.timedelta(minutes=5):
+            problem(_("the report ends this wipe in the future; check the clock of the wiping computer"))
+            continue
         passes = drive.overwrite_passes if drive.overwrite_passes is not None else drive.rounds
         if not passes:
             problem(_("the report shows no completed overwrite pass"))
@@ -768,9 +801,19 @@ def evidence_import(*, by: User | None, file, destination: str = Destination.LEA
                             format=plan.format if plan.format in EvidenceFormat.values else EvidenceFormat.NWIPE_LOG,
                             tool_version=plan.tool_version[:50], session=session, uploaded_by=by,
                             report=plan.as_report())
-    evidence.file.save(name, ContentFile(content), save=False)
     evidence.full_clean(exclude=["file"])
-    evidence.save()
+    evidence.file.save(name, ContentFile(content), save=False)
+    try:
+        evidence.save()
+        _import_records(plan, evidence, by=by, session=session, location=location)
+    except BaseException:
+        evidence.file.delete(save=False)  # the transaction rolls back; the stored file must go with it
+        raise
+    return evidence, plan
+
+
+def _import_records(plan: ImportPlan, evidence: WipeEvidence, *, by: User | None, session: WipeSession | None,
+                    location: str) -> None:
     for facts in plan.records:
         facts = dict(facts)
         medium, drive = facts.pop("medium"), facts.pop("evidence_drive")
@@ -778,4 +821,3 @@ def evidence_import(*, by: User | None, file, destination: str = Destination.LEA
         facts["location"] = location.strip() or session.location
         sanitization_record(by=by, medium=medium, device=medium.device, session=session, evidence=evidence,
                             evidence_drive=drive, **facts)
-    return evidence, plan

@@ -125,3 +125,20 @@ def test_read_only_roles_see_faults_but_cannot_handle_them(make_user, held):
     assert browser.post(f"/admin/faults/faultreport/{fault.pk}/handle/", {"move": "acknowledge"}).status_code == 403
     fault.refresh_from_db()
     assert fault.status == FaultStatus.NEW
+
+
+def test_history_cannot_be_reverted_around_the_services(it_user, held):
+    """Regression: simple-history's revert form saved an old version with only the view permission,
+    moving a fault back to "new" without an event. History is read, never reverted, in every admin."""
+    recipient, _loan, device = held
+    fault = services.fault_report(by=recipient.user, device=device, category="login", description="Brak logowania.",
+                                  contact="600 100 200")
+    services.fault_acknowledge(fault=fault, by=it_user, reply="")
+    first = fault.history.order_by("history_id").first()
+    browser = Client()
+    browser.force_login(it_user)
+    url = f"/admin/faults/faultreport/{fault.pk}/history/{first.history_id}/"
+    assert browser.get(url).status_code == 200
+    assert browser.post(url, {}).status_code == 403
+    fault.refresh_from_db()
+    assert fault.status == FaultStatus.ACKNOWLEDGED and fault.events.count() == 2

@@ -79,3 +79,36 @@ def test_a_refused_record_names_every_field_at_fault(people):
                                      **wipe_facts(verification="none", verification_result=""))
     assert set(refused.value.message_dict) == {"method_class", "verification"}
     assert not Sanitization.objects.exists()
+
+
+def test_whoever_recorded_or_edited_a_wipe_may_not_validate_it(people):
+    technician, colleague = people
+    third = UserFactory()
+    laptop = make_retired(kinds=("hdd",))
+    record = services.sanitization_record(by=technician, medium=laptop.media.get(), **wipe_facts())
+    services.sanitization_update(sanitization=record, by=colleague, overwrite_passes=3)
+    with pytest.raises(GuardFailed) as refused:
+        services.sanitization_validate(sanitization=record, by=colleague)
+    assert refused.value.field == "validated_by"
+    services.sanitization_validate(sanitization=record, by=third)
+    # A correction recorded by the earlier validator is validated by someone else again.
+    correction = services.sanitization_correct(sanitization=record, by=third, pattern="jedynki",
+                                               correction_reason="wzorzec")
+    with pytest.raises(GuardFailed):
+        services.sanitization_validate(sanitization=correction, by=third)
+    services.sanitization_validate(sanitization=correction, by=colleague)
+
+
+def test_a_failed_wipe_is_an_event_of_its_own_and_a_session_has_one_second_attempt(people):
+    technician, validator = people
+    laptop = make_retired(kinds=("hdd",))
+    session = services.session_open(by=technician, devices=[laptop], location="pok. 12", tool="nwipe")
+    services.session_record_result(session=session, by=technician, medium=laptop.media.get(), passed=False,
+                                   failure_reason="przerwane")
+    failed = WipeEvent.objects.get(kind="failed")
+    assert (failed.session, failed.device, failed.actor) == (session, laptop, technician)
+    services.session_close(session=session, by=validator)
+    retry = services.session_retry(session=session, by=technician)
+    assert retry.reference != session.reference
+    with pytest.raises(GuardFailed):
+        services.session_retry(session=session, by=technician)
