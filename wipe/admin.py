@@ -893,7 +893,7 @@ def _confirm_no_media(*, obj: Device, request, how_checked: str):
 class DeviceToSanitizeAdmin(admin.ModelAdmin):
     """Retired devices and what each still needs before it may become sanitized (and then leave)."""
 
-    list_display = ["inventory_number", "kind", "manufacturer", "model", "media_inside", "what_is_missing"]
+    list_display = ["inventory_number", "kind", "make_and_model", "media_inside", "what_is_missing"]
     list_filter = ["kind"]
     search_fields = ["inventory_number", "serial_number", "media__serial_number"]
     fields = ["inventory_number", "kind", "manufacturer", "model", "serial_number", "status", "location",
@@ -911,6 +911,10 @@ class DeviceToSanitizeAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return selectors.devices_to_sanitize()
+
+    @admin.display(description=_("manufacturer and model"))
+    def make_and_model(self, obj: Device) -> str:
+        return f"{obj.manufacturer} {obj.model}".strip()
 
     @admin.display(description=_("media inside"))
     def media_inside(self, obj: Device) -> str:
@@ -944,8 +948,13 @@ class DeviceToSanitizeAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("what is missing"))
     def what_is_missing(self, obj: Device) -> str:
-        refusal = services.gate_refusal(obj)
-        return refusal.message if refusal is not None else gettext("ready")
+        missing = selectors.prefetched_missing(obj)  # from the list's prefetch: no query per device
+        if missing is None:
+            return gettext("no storage media on record: confirm that it has none")
+        if missing:
+            return gettext("to wipe or take out: %(media)s") % {
+                "media": ", ".join(f"{m.get_kind_display()} {m.serial_number or '—'}" for m in missing)}
+        return gettext("ready")
 
     # The IT office reads this list with the wipe app's permissions; the proxy's own ones are optional.
     def has_view_permission(self, request, obj=None) -> bool:

@@ -52,3 +52,13 @@ def devices_to_sanitize() -> QuerySet[DeviceToSanitize]:
                   media_inside=Count("media", filter=inside, distinct=True))
         .order_by("inventory_number")
     )
+
+
+def prefetched_missing(device) -> list[StorageMedium] | None:
+    """From a device of `devices_to_sanitize()` (media prefetched with `cleared`): the media inside that
+    are not cleared, or None when the device has no media on record and nobody confirmed it has none.
+    The same answer as services.gate_refusal, without a query per device on a list."""
+    media = list(device.media.all())
+    if not media:
+        return [] if hasattr(device, "no_media_confirmation") else None
+    return [m for m in media if m.removed_at is None and not m.cleared]

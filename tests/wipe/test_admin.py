@@ -676,9 +676,15 @@ def test_the_devices_to_sanitize_show_what_is_missing_and_move_through_the_gate(
     assert {unfinished, empty, ready} == set(listing.context["cl"].result_list)
     content = listing.content.decode()
     with translation.override(listing.wsgi_request.LANGUAGE_CODE):
-        for device in (unfinished, empty):
-            assert escape(services.gate_refusal(device).message) in content
+        missing = translation.gettext("to wipe or take out: %(media)s") % {
+            "media": f"{unfinished.media.get(kind='ssd').get_kind_display()} "
+                     f"{unfinished.media.get(kind='ssd').serial_number}"}
+        assert escape(missing) in content
+        assert escape(translation.gettext("no storage media on record: confirm that it has none")) in content
         assert translation.gettext("ready") in content
+    # The list says what the gate would say, without a query per device.
+    assert services.gate_refusal(unfinished) is not None and services.gate_refusal(empty) is not None
+    assert services.gate_refusal(ready) is None
     unwiped = unfinished.media.get(kind="ssd")
     assert unwiped.serial_number in content  # the media inside are listed, with what to do with them
     assert f"/admin/wipe/sanitization/add/?medium={unwiped.pk}" in content
@@ -776,3 +782,29 @@ def test_the_auditor_reads_but_has_no_moves(client, make_user, technician, valid
     session.refresh_from_db()
     assert record.status == SanitizationStatus.RECORDED and session.status == SessionStatus.OPEN
     assert StorageMedium.objects.count() == 2
+
+
+def test_the_admin_lists_cost_the_same_queries_for_one_device_and_for_many(tech_client, technician, validator):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def add_device():
+        laptop = make_retired(kinds=("hdd", "ssd"))
+        hdd, ssd = laptop.media.order_by("id")
+        _validated(hdd, technician, validator)
+        services.disk_remove(medium=ssd, by=technician, kept_at="sejf", held_by="Jan Nowak")
+        services.session_open(by=technician, devices=[laptop], location="pok. 12", tool="nwipe")
+        make_retired(kinds=("hdd",))
+
+    def queries(url):
+        with CaptureQueriesContext(connection) as ctx:
+            assert tech_client.get(url).status_code == 200
+        return len(ctx.captured_queries)
+
+    urls = ["/admin/wipe/sanitization/", "/admin/wipe/diskremoval/", "/admin/wipe/wipesession/",
+            "/admin/wipe/devicetosanitize/"]
+    add_device()
+    one = {url: queries(url) for url in urls}
+    for _ in range(4):
+        add_device()
+    assert {url: queries(url) for url in urls} == one

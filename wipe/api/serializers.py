@@ -9,6 +9,7 @@ from core.api.serializers import StoredDocumentSerializer
 from wipe.choices import Destination, Verification
 from wipe.models import (CustodyEntry, DeviceToSanitize, DiskRemoval, Sanitization, WipeEvidence, WipeSession,
                          WipeSessionDevice)
+from wipe.selectors import prefetched_missing
 from wipe.services import SANITIZATION_FIELDS
 
 
@@ -260,13 +261,10 @@ class DeviceToSanitizeSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
     def get_media_missing(self, obj) -> list[int]:
-        return [m.pk for m in obj.media.all() if m.removed_at is None and not m.cleared]
+        return [m.pk for m in prefetched_missing(obj) or []]
 
     def get_ready(self, obj) -> bool:
-        media = list(obj.media.all())
-        if not media:
-            return self.get_no_media_confirmed(obj)
-        return not self.get_media_missing(obj)
+        return prefetched_missing(obj) == []
 
 
 class SanitizeSerializer(serializers.Serializer):
