@@ -9,9 +9,9 @@ from django.utils.translation import pgettext_lazy
 
 
 class MethodClass(models.TextChoices):
-    CLEAR = "clear", _("Clear")
-    PURGE = "purge", _("Purge")
-    DESTROY = "destroy", _("Destroy")
+    CLEAR = "clear", pgettext_lazy("method class", "Clear")
+    PURGE = "purge", pgettext_lazy("method class", "Purge")
+    DESTROY = "destroy", pgettext_lazy("method class", "Destroy")
 
 
 class Technique(models.TextChoices):

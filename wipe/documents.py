@@ -233,7 +233,7 @@ def _media_overview(media: list[StorageMedium], current: dict[int, Sanitization]
     rows = [[str(n), m.get_kind_display(), f"{m.manufacturer} {m.model}".strip(), m.serial_number,
              f"{m.capacity_gb} GB", _medium_state(m, current.get(m.pk))] for n, m in enumerate(media, start=1)]
     return _grid([_("No."), _("Kind"), _("Make and model"), _("Serial number"), _("Capacity"), _("State")],
-                 rows, [9 * mm, 20 * mm, 38 * mm, 33 * mm, 18 * mm, _FULL_WIDTH - 118 * mm])
+                 rows, [9 * mm, 18 * mm, 36 * mm, 33 * mm, 22 * mm, _FULL_WIDTH - 118 * mm])
 
 
 def _medium_information(medium: StorageMedium, device: Device, record: Sanitization | None) -> list[tuple]:
@@ -573,7 +573,7 @@ def _session_story(session: WipeSession) -> list:
             [[r.device.inventory_number, r.medium.serial_number, r.get_method_class_display(),
               r.get_technique_display(), "" if r.overwrite_passes is None else str(r.overwrite_passes),
               _verification(r), _person(r.performed_by), r.get_status_display()] for r in records],
-            [29 * mm, 26 * mm, 14 * mm, 22 * mm, 12 * mm, 20 * mm, 24 * mm, _FULL_WIDTH - 147 * mm], narrow=True,
+            [27 * mm, 24 * mm, 19 * mm, 21 * mm, 12 * mm, 20 * mm, 24 * mm, _FULL_WIDTH - 147 * mm], narrow=True,
         ))
     else:
         story.append(pdf.para(_("No sanitization was recorded in this session."), "body"))

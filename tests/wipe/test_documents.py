@@ -358,3 +358,28 @@ def test_the_documents_embed_dejavu_sans(certified):
             for font in page["/Resources"]["/Font"].values():
                 fonts.add(str(font.get_object()["/BaseFont"]))
         assert any("DejaVuSans" in name for name in fonts), document.kind
+
+
+def test_the_certificate_reads_in_polish_and_verifies(client, technician, validator):
+    """The office's language: every label of the certificate in Polish, the diacritics of the labels and
+    of the data extracted intact, and the printout confirmed at /verify/<code>/."""
+    device, (hdd,) = retired({"kind": "hdd", "manufacturer": "Seagate", "model": "ST500LM021",
+                              "serial_number": "W6A0XK2B", "capacity_gb": 500}, inventory_number="UML/2010/KOMP/003")
+    record = services.sanitization_record(by=technician, medium=hdd, device=device,
+                                          **wipe_facts(location=PLACE, pattern="zera"))
+    services.sanitization_validate(sanitization=record, by=validator, validator_title="kierownik Biura Informatyki")
+    services.device_sanitize(device=device, by=validator)
+    (certificate,) = documents_of(device, DocumentKind.SANITIZATION_CERTIFICATE)
+    assert certificate.title == "Certyfikat sanityzacji urządzenia UML/2010/KOMP/003"
+    text = pdf_text(certificate)
+    assert_contains(text, "Certyfikat sanityzacji", "Nośniki danych", "Pojemność", "Osoba wykonująca sanityzację",
+                    "Imię i nazwisko", "Informacje o nośniku", "Numer inwentarzowy nośnika", "Klasyfikacja",
+                    "dane osobowe", "Szczegóły sanityzacji", "Typ metody", "Purge (usunięcie)", "Zastosowana metoda",
+                    "nadpisanie", "Liczba przebiegów nadpisania: 1", "Użyte narzędzie (z wersją)",
+                    "Metoda i wynik weryfikacji", "pełna: wynik pozytywny", "Przeznaczenie nośnika", "opuszcza urząd",
+                    "Zatwierdzenie", "Podpis osoby weryfikującej", "Dokumenty powołane", "NIST SP 800-88",
+                    "IEEE 2883-2022", "zabezpieczenia 7.14", "8.10 (usuwanie informacji)", certificate.code)
+    assert_contains(text, TECHNICIAN, VALIDATOR, PLACE, "kierownik Biura Informatyki",
+                    "W6A0XK2B", "UML/2010/KOMP/003", "Seagate", "zera")
+    page = client.get(f"/verify/{certificate.code}/")
+    assert page.status_code == 200 and certificate.code in page.content.decode()

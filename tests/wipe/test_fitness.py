@@ -5,6 +5,7 @@ IEEE 2883-2022 and DESIGN.md §4, independently of wipe.fitness, so a change to 
 this table too. P = Purge, C = Clear only, D = Destroy, - = cannot be applied (refused).
 """
 import pytest
+from django.utils import translation
 
 from assets.choices import MediumKind
 from wipe import fitness
@@ -22,6 +23,14 @@ EXPECTED = {
     "other":      "C    -    -    -    P    P    -    -    D    D    C",
 }
 CLASS = {"P": MethodClass.PURGE, "C": MethodClass.CLEAR, "D": MethodClass.DESTROY, "-": None}
+
+
+@pytest.fixture(autouse=True)
+def english():
+    with translation.override("en"):
+        yield
+
+
 CELLS = [(kind, technique, mark) for kind, row in EXPECTED.items() for technique, mark in zip(COLUMNS, row.split())]
 
 

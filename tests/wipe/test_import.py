@@ -13,6 +13,18 @@ from wipe.models import Sanitization, WipeEvidence
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture
+def api(api):
+    """The API in English, so that the reasons asserted below read as in the code (Polish is tested apart)."""
+
+    def client_for(user):
+        client = api(user)
+        client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+        return client
+
+    return client_for
+
 SAMPLES = Path(__file__).parent / "samples"
 
 
