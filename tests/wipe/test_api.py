@@ -2,6 +2,7 @@
 "sanitized", every refusal on the way (400/409 naming the field, nothing written), immutability of
 validated records, disk removal with custody and destruction, and who may do what."""
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -15,7 +16,7 @@ from core.models import StoredDocument
 from core.roles import Role
 from tests.factories import UserFactory, make_device, make_medium, make_retired, wipe_facts
 from wipe import services
-from wipe.models import CustodyEntry, DiskRemoval, Sanitization, WipeEvent, WipeSession
+from wipe.models import CustodyEntry, DiskRemoval, Sanitization, WipeEvent, WipeEvidence, WipeSession
 
 pytestmark = pytest.mark.django_db
 
@@ -92,7 +93,15 @@ def test_a_retired_laptop_with_an_hdd_and_an_ssd_goes_through_a_wipe_session_to_
     # A failed verification is not a sanitization.
     response = tech.post(url, result(ssd, technique="crypto_erase", verification_result="failed"), format="json")
     assert response.status_code == 400 and "verification_result" in response.data
-    assert written() == before  # nothing half-saved
+    # Tool reports that prove nothing for this cart: serials that match nothing, a truncated log, garbage.
+    samples = Path(__file__).parent / "samples"
+    for name, content in [("prng_2rounds_noblank.serials.log", None), ("zero_2drives.serials.truncated.log", None),
+                          ("garbage.log", bytes(range(256)) * 4)]:
+        content = (samples / name).read_bytes() if content is None else content
+        response = tech.post("/api/wipe-reports/", {"file": SimpleUploadedFile(name, content), "session": session},
+                             format="multipart")
+        assert response.status_code == 400 and "file" in response.data, name
+    assert written() == before and not WipeEvidence.objects.exists()  # nothing half-saved
 
     # The SSD's first attempt failed: noted on the cart for the second attempt.
     response = tech.post(url, {"medium": ssd.pk, "passed": False, "failure_reason": "błąd odczytu sektora"},
