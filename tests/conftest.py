@@ -35,3 +35,13 @@ def api(db):
         return client
 
     return client_for
+
+
+@pytest.fixture(autouse=True)
+def _default_language_after_each_test():
+    """A request activates its language in the thread and nothing deactivates it; without this, a test
+    asking for English would leave English on for every test after it (the browser test read 'resolved')."""
+    yield
+    from django.utils import translation
+
+    translation.deactivate()
