@@ -51,6 +51,7 @@ class RetirementReason(models.TextChoices):
     END_OF_LIFE = "end_of_life", _("past its expected life")
     DAMAGED = "damaged", _("damaged beyond economic repair")
     OBSOLETE = "obsolete", _("obsolete")
+    TO_GIVE_AWAY = "to_give_away", _("to be given away (a donation passed on)")
 
 
 class ManagedBy(models.TextChoices):

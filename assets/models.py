@@ -121,6 +121,9 @@ class Device(TimeStampedModel):
     contract = models.ForeignKey(Contract, on_delete=models.PROTECT, null=True, blank=True,
                                  related_name="devices", verbose_name=_("contract"))
     warranty_ends_on = models.DateField(_("warranty ends on"), null=True, blank=True)
+    funding_source = models.CharField(
+        _("funding source"), max_length=20, choices=FundingSource.choices, blank=True,
+        help_text=_("For a device without a purchase contract, such as a donation; otherwise the contract's."))
     location = models.CharField(_("location"), max_length=200, blank=True)
     managed_by = models.CharField(_("managed by"), max_length=20, choices=ManagedBy.choices, default=ManagedBy.IT_OFFICE)
     managing_vendor = models.ForeignKey(Supplier, on_delete=models.PROTECT, null=True, blank=True,

@@ -89,7 +89,7 @@ def contract_update(*, contract: Contract, by: User | None, **data: Any) -> Cont
 # --- devices, media and kits ---------------------------------------------------------------------
 
 DEVICE_FIELDS = {"inventory_number", "kind", "manufacturer", "model", "serial_number", "purchase_date",
-                 "purchase_price", "contract", "warranty_ends_on", "location", "managed_by", "managing_vendor",
+                 "purchase_price", "contract", "warranty_ends_on", "funding_source", "location", "managed_by", "managing_vendor",
                  "expected_life_years", "kit", "notes"}
 MEDIUM_FIELDS = {"device", "kind", "manufacturer", "model", "serial_number", "capacity_gb",
                  "may_hold_personal_data", "notes"}

@@ -12,3 +12,6 @@ class DocumentKind(models.TextChoices):
     SANITIZATION_CERTIFICATE = "sanitization_certificate", _("certificate of sanitization")
     DISK_REMOVAL_PROTOCOL = "disk_removal_protocol", _("disk removal and destruction protocol")
     WIPE_SESSION_SUMMARY = "wipe_session_summary", _("wipe session summary")
+    TRANSFER_PROTOCOL = "transfer_protocol", _("free transfer protocol")
+    LIQUIDATION_PROTOCOL = "liquidation_protocol", _("liquidation protocol")
+    DURABILITY_REPORT = "durability_report", _("durability report")

@@ -22,12 +22,16 @@ class LoanStatus(models.TextChoices):
     OPEN = "open", _("open")
     RETURNED = "returned", _("returned")
     LOST = "lost", _("lost")
+    TRANSFERRED = "transferred", _("ended by transfer of ownership")
 
 
+# A loan ends with the devices coming back, being lost, or passing into the holder's ownership under a
+# mayoral order (the donations app's transfer), which never brings them back to stock.
 LOAN_TRANSITIONS: dict[str, frozenset[str]] = {
-    LoanStatus.OPEN: frozenset({LoanStatus.RETURNED, LoanStatus.LOST}),
+    LoanStatus.OPEN: frozenset({LoanStatus.RETURNED, LoanStatus.LOST, LoanStatus.TRANSFERRED}),
     LoanStatus.RETURNED: frozenset(),
     LoanStatus.LOST: frozenset(),
+    LoanStatus.TRANSFERRED: frozenset(),
 }
 
 
@@ -61,6 +65,7 @@ class LoanEventKind(models.TextChoices):
     LOST = "lost", _("lost")
     FINDING_SETTLED = "finding_settled", _("finding settled")
     REPLACED = "replaced", _("device replaced")
+    TRANSFERRED = "transferred", _("devices transferred to the holder")
 
 
 class FindingStatus(models.TextChoices):

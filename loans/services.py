@@ -317,6 +317,33 @@ def loan_mark_lost(*, loan: Loan, by: User | None, reference: str, reason: str =
     return loan
 
 
+def loan_items_transfer(*, devices: list[Device], recipient: Recipient, on: date, by: User | None,
+                        reason: str) -> list[Loan]:
+    """The devices held by `recipient` pass into its ownership (the donations app's transfer, which moves
+    the devices and issues the protocol): their loan items close without a return, and each loan with
+    nothing left open ends as transferred. Call inside the caller's transaction, devices locked.
+    Returns the loans that ended."""
+    items = list(LoanItem.objects.select_for_update(of=("self",)).select_related("loan")
+                 .filter(device__in=devices, is_open=True))
+    for item in items:
+        if item.loan.recipient_id != recipient.pk:
+            raise GuardFailed(_("Device %(number)s is on loan to someone else.")
+                              % {"number": item.device.inventory_number}, field="devices")
+    LoanItem.objects.filter(pk__in=[i.pk for i in items]).update(is_open=False, closed_on=on)
+    ended = []
+    for loan_id in sorted({item.loan_id for item in items}):
+        loan = Loan.objects.select_for_update().get(pk=loan_id)
+        if loan.items.filter(is_open=True).exists():
+            continue
+        loan = _lock_open(loan, LoanStatus.TRANSFERRED)
+        loan.status = LoanStatus.TRANSFERRED
+        loan.ended_on = on
+        _save(loan, by=by, reason=_("devices transferred to the holder"))
+        _event(loan, LoanEventKind.TRANSFERRED, by=by, from_status=LoanStatus.OPEN, reason=reason)
+        ended.append(loan)
+    return ended
+
+
 @transaction.atomic
 def loan_record_setup_step(*, loan: Loan, step: str, done_on: date, by: User | None, note: str = "") -> LoanSetupStep:
     """Record a set-up step (accounts, temporary password, training, personalisation) once per loan."""

@@ -158,3 +158,84 @@ def wipe_facts(**overrides):
             "location": "Biuro Informatyki, pok. 12"}
     data.update(overrides)
     return data
+
+
+def sanitize(device, *, technician, validator):
+    """Wipe every medium of a retired device (HDD overwrite, SSD crypto erase), validate, pass the gate."""
+    from wipe import services as wipe_services
+
+    for medium in device.media.inside():
+        facts = wipe_facts() if medium.kind == "hdd" else wipe_facts(technique="crypto_erase", overwrite_passes=None,
+                                                                      pattern="")
+        record = wipe_services.sanitization_record(by=technician, medium=medium, **facts)
+        wipe_services.sanitization_validate(sanitization=record, by=validator)
+    wipe_services.device_sanitize(device=device, by=validator)
+    device.refresh_from_db()
+    return device
+
+
+def make_project(**overrides):
+    """A grant project like e-Inclusion: final payment 31.03.2016, five years of durability."""
+    from donations import services as donation_services
+
+    n = next(_seq)
+    data = {"name": f"e-Inclusion {n}", "programme": "POIG 8.3 eInclusion", "agreement_number": f"POIG.08.03.00-30-{n:03d}/12",
+            "starts_on": date(2013, 1, 2), "ends_on": date(2015, 12, 31), "final_payment_on": date(2016, 3, 31),
+            "durability_years": 5}
+    data.update(overrides)
+    return donation_services.project_create(by=None, **data)
+
+
+def make_set(project, *, n: int | None = None):
+    """A project's computer set: a desktop with an HDD and its monitor, in one kit, bought in 2014."""
+    from donations import services as donation_services
+
+    n = n or next(_seq)
+    computer = make_device(kind=DeviceKind.DESKTOP, manufacturer="Dell", model="OptiPlex 3020",
+                           inventory_number=f"EI/{n:05d}/K", purchase_date=date(2014, 3, 3))
+    make_medium(device=computer, kind=MediumKind.HDD, capacity_gb=500)
+    monitor = make_device(kind=DeviceKind.MONITOR, manufacturer="Dell", model="E2214H",
+                          inventory_number=f"EI/{n:05d}/M", purchase_date=date(2014, 3, 3))
+    kit = services.kit_create(code=f"EI-{n:05d}", name=f"Zestaw e-Inclusion {n}", devices=[computer, monitor], by=None)
+    donation_services.project_add_devices(project=project, kits=[kit], by=None)
+    return kit
+
+
+def make_beneficiary(project, **overrides):
+    from donations import services as donation_services
+    from donations.choices import BeneficiaryKind
+
+    n = next(_seq)
+    data = {"code": f"EI/GD/{n:03d}", "kind": BeneficiaryKind.HOUSEHOLD, "name": f"Gospodarstwo domowe nr {n}",
+            "address": "ul. Słowiańska 5, 64-100 Leszno", "phone": "+48 65 000 00 00",
+            "eligibility_basis": "uczeń w rodzinie korzystającej z pomocy społecznej (decyzja MOPS)",
+            "eligibility_reference": f"MOPS.8310.{n}.2013"}
+    data.update(overrides)
+    return donation_services.beneficiary_create(project=project, by=None, **data)
+
+
+def allocate(beneficiary, kit=None, *, starts_on=date(2014, 4, 1)):
+    """The beneficiary takes a set on loan for the whole durability period."""
+    from donations import services as donation_services
+
+    kit = kit or make_set(beneficiary.project)
+    return donation_services.beneficiary_allocate(beneficiary=beneficiary, kit=kit, starts_on=starts_on, by=None)
+
+
+def make_order(**overrides):
+    """A mayor's order of free transfer, in force from 14.06.2021, with `annex_devices`/`annex_beneficiaries`."""
+    from donations import services as donation_services
+    from donations.choices import OrderKind
+
+    devices = overrides.pop("annex_devices", None)
+    beneficiaries = overrides.pop("annex_beneficiaries", None)
+    n = next(_seq)
+    data = {"number": f"{n}/2021", "signed_on": date(2021, 6, 14), "signatory": "Łukasz Borowski, Prezydent Miasta Leszna",
+            "title": "w sprawie nieodpłatnego przekazania sprzętu komputerowego",
+            "legal_basis": "art. 30 ust. 2 pkt 3 ustawy o samorządzie gminnym", "kind": OrderKind.FREE_TRANSFER,
+            "in_force_from": date(2021, 6, 14)}
+    data.update(overrides)
+    order = donation_services.order_create(by=None, **data)
+    if devices or beneficiaries:
+        donation_services.order_annex_add(order=order, by=None, devices=devices, beneficiaries=beneficiaries)
+    return order

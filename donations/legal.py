@@ -1,0 +1,171 @@
+"""The legal check of a free transfer, item by item (DESIGN.md §4, "Transfers" and "No data leaves").
+
+`legal_check(transfer)` reads the order, the annex, the project, the holder and the wipe record of each
+device and says, for each check, whether it passes and why. It writes nothing: the services decide with
+it (approve, complete), the API and the admin show it, the protocol prints it.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import date
+
+from django.db.models import Max, Q
+from django.utils.translation import gettext as _
+
+from assets.choices import DeviceStatus
+from assets.models import Device, DeviceEvent
+from donations.choices import OVERRIDABLE_CHECKS, TRANSFER_ORDER_KINDS, LegalCheck
+from donations.models import Beneficiary, MayoralOrder, OrderAnnexBeneficiary, OrderAnnexDevice, ProjectDevice
+from loans.models import LoanItem, Recipient
+
+_D = DeviceStatus
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    check: str
+    passed: bool
+    message: str
+    device_id: int | None = None
+    device: str = ""  # the inventory number
+    exception_applied: bool = False
+
+    @property
+    def overridable(self) -> bool:
+        return self.check in OVERRIDABLE_CHECKS
+
+    def as_dict(self) -> dict:
+        return {**asdict(self), "label": str(LegalCheck(self.check).label), "overridable": self.overridable}
+
+
+def _day(value: date) -> str:
+    return value.strftime("%d.%m.%Y")
+
+
+def _exception_applies(device: Device, recipient: Recipient, holder_id: int | None) -> bool:
+    """The beneficiary exception: `recipient` holds the device now and nobody else has used it since it was
+    last sanitized (or, if it never was, since it was registered): no use in the office, no other loan."""
+    if holder_id != recipient.pk:
+        return False
+    last_wipe = (DeviceEvent.objects.filter(device=device, to_status=_D.SANITIZED)
+                 .aggregate(at=Max("occurred_at"))["at"])
+    events = DeviceEvent.objects.filter(device=device)
+    if last_wipe is not None:
+        events = events.filter(occurred_at__gt=last_wipe)
+    if events.filter(to_status=_D.IN_USE).exists():
+        return False
+    others = LoanItem.objects.filter(device=device).exclude(loan__recipient=recipient)
+    if last_wipe is not None:
+        others = others.filter(Q(closed_on__isnull=True) | Q(closed_on__gte=last_wipe.date()))
+    return not others.exists()
+
+
+def check_devices(*, order: MayoralOrder, recipient: Recipient, on: date, devices: list[Device]) -> list[CheckResult]:
+    """Every check for a transfer of `devices` to `recipient` under `order` on `on`."""
+    results: list[CheckResult] = []
+    if order.in_force_on(on):
+        results.append(CheckResult(LegalCheck.ORDER_IN_FORCE, True,
+                                   _("Order no. %(number)s is in force on %(date)s.")
+                                   % {"number": order.number, "date": _day(on)}))
+    else:
+        until = (_(" until %(date)s") % {"date": _day(order.in_force_until)}) if order.in_force_until else ""
+        results.append(CheckResult(LegalCheck.ORDER_IN_FORCE, False,
+                                   _("Order no. %(number)s is in force from %(from)s%(until)s; the transfer is "
+                                     "dated %(date)s.") % {"number": order.number, "from": _day(order.in_force_from),
+                                                           "until": until, "date": _day(on)}))
+    if order.kind in TRANSFER_ORDER_KINDS:
+        results.append(CheckResult(LegalCheck.ORDER_KIND, True,
+                                   _("Order no. %(number)s orders a %(kind)s.")
+                                   % {"number": order.number, "kind": order.get_kind_display()}))
+    else:
+        results.append(CheckResult(LegalCheck.ORDER_KIND, False,
+                                   _("Order no. %(number)s is about %(kind)s; a free transfer needs an order of "
+                                     "free transfer or donation.")
+                                   % {"number": order.number, "kind": order.get_kind_display()}))
+
+    ids = [d.pk for d in devices]
+    in_annex = set(OrderAnnexDevice.objects.filter(order=order, device_id__in=ids).values_list("device_id", flat=True))
+    beneficiary = Beneficiary.objects.filter(recipient=recipient).first()
+    beneficiary_listed = beneficiary is not None and OrderAnnexBeneficiary.objects.filter(
+        order=order, beneficiary=beneficiary).exists()
+    projects = {pd.device_id: pd.project for pd in ProjectDevice.objects.filter(device_id__in=ids)
+                .select_related("project")}
+    holders = {item.device_id: item.loan.recipient for item in LoanItem.objects.filter(
+        device_id__in=ids, is_open=True).select_related("loan__recipient")}
+
+    for device in devices:
+        number = device.inventory_number
+        holder = holders.get(device.pk)
+        project = projects.get(device.pk)
+
+        def add(check: str, passed: bool, message: str, exception: bool = False) -> None:
+            results.append(CheckResult(check, passed, message, device.pk, number, exception))
+
+        if device.pk in in_annex:
+            add(LegalCheck.IN_ANNEX, True, _("%(device)s is listed in the annex.") % {"device": number})
+        elif beneficiary_listed and holder is not None and holder.pk == recipient.pk:
+            add(LegalCheck.IN_ANNEX, True, _("%(device)s is held by %(beneficiary)s, listed in the annex.")
+                % {"device": number, "beneficiary": beneficiary.code})
+        else:
+            add(LegalCheck.IN_ANNEX, False, _("%(device)s is not in the annex of order no. %(number)s, nor is the "
+                                              "beneficiary who holds it.") % {"device": number, "number": order.number})
+
+        if project is not None:
+            if holder is not None and holder.pk == recipient.pk:
+                add(LegalCheck.RECIPIENT_MATCHES, True, _("%(device)s is held by the recipient, %(name)s.")
+                    % {"device": number, "name": recipient.name})
+            elif holder is None:
+                add(LegalCheck.RECIPIENT_MATCHES, False,
+                    _("%(device)s is a device of the project %(project)s and no beneficiary holds it; it passes only "
+                      "to the beneficiary who uses it.") % {"device": number, "project": project.name})
+            else:
+                add(LegalCheck.RECIPIENT_MATCHES, False,
+                    _("%(device)s is held by %(holder)s, not by the recipient %(name)s.")
+                    % {"device": number, "holder": holder.name, "name": recipient.name})
+            if project.durability_over_on(on):
+                add(LegalCheck.DURABILITY_OVER, True,
+                    _("The durability period of %(project)s ended on %(end)s.")
+                    % {"project": project.name, "end": _day(project.durability_ends_on)})
+            else:
+                add(LegalCheck.DURABILITY_OVER, False,
+                    _("%(device)s was bought by the project %(project)s, whose durability period lasts until "
+                      "%(end)s: it cannot change owner on %(date)s.")
+                    % {"device": number, "project": project.name, "end": _day(project.durability_ends_on),
+                       "date": _day(on)})
+        else:
+            add(LegalCheck.RECIPIENT_MATCHES, True, _("%(device)s belongs to no grant project.") % {"device": number})
+            add(LegalCheck.DURABILITY_OVER, True, _("%(device)s belongs to no grant project.") % {"device": number})
+
+        if device.status == _D.SANITIZED:
+            add(LegalCheck.DATA_GONE, True, _("%(device)s is sanitized.") % {"device": number})
+        elif device.status == _D.ON_LOAN and _exception_applies(device, recipient, holder.pk if holder else None):
+            add(LegalCheck.DATA_GONE, True,
+                _("%(device)s has been held by %(name)s without a break since it was last sanitized or registered: "
+                  "it carries only their data (the beneficiary exception).") % {"device": number, "name": recipient.name},
+                exception=True)
+        else:
+            add(LegalCheck.DATA_GONE, False,
+                _("%(device)s is %(status)s and not sanitized, and the beneficiary exception does not apply: sanitize "
+                  "its media or take them out first.") % {"device": number, "status": device.get_status_display()})
+
+        if device.status == _D.ON_LOAN and holder is not None and holder.pk != recipient.pk:
+            add(LegalCheck.AVAILABLE, False, _("%(device)s is on loan to %(holder)s.")
+                % {"device": number, "holder": holder.name})
+        elif device.status in {_D.ON_LOAN, _D.SANITIZED, _D.RETIRED}:
+            add(LegalCheck.AVAILABLE, True, _("%(device)s is %(status)s.")
+                % {"device": number, "status": device.get_status_display()})
+        else:
+            add(LegalCheck.AVAILABLE, False, _("%(device)s is %(status)s; it cannot be handed over.")
+                % {"device": number, "status": device.get_status_display()})
+    return results
+
+
+def legal_check(transfer) -> list[CheckResult]:
+    """The checks of a saved transfer, with its devices as they are now."""
+    devices = list(Device.objects.filter(transfer_items__transfer=transfer).order_by("inventory_number"))
+    return check_devices(order=transfer.order, recipient=transfer.recipient, on=transfer.transfer_date,
+                         devices=devices)
+
+
+def failures(results: list[CheckResult]) -> list[CheckResult]:
+    return [r for r in results if not r.passed]
