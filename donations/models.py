@@ -454,11 +454,11 @@ class DonationOffer(TimeStampedModel):
     serial_number = models.CharField(_("serial number"), max_length=100)
     description = models.TextField(_("condition and contents"), blank=True)
     legal_source = models.CharField(_("proof of legal source"), max_length=20, choices=LegalSource.choices)
-    legal_source_reference = models.CharField(_("document of the source"), max_length=200,
+    legal_source_reference = models.CharField(_("document of the source"), max_length=200, blank=True,
                                               help_text=_("Invoice number, gift deed, or the like."))
     legal_source_document = models.FileField(_("scan of the proof of source"), upload_to=upload_offer, blank=True,
                                              validators=[validate_pdf])
-    software_licences = models.TextField(_("software licences"),
+    software_licences = models.TextField(_("software licences"), blank=True,
                                          help_text=_("The operating system and programs with their licences "
                                                      "(for example: Windows 10 Pro OEM, key on the sticker)."))
     free_of_charge_declared = models.BooleanField(
