@@ -151,8 +151,8 @@ class DeviceAdmin(ServiceSavedAdmin):
     inlines = [StorageMediumInline, DeviceEventInline]
     fieldsets = [
         (None, {"fields": ["inventory_number", "kind", "manufacturer", "model", "serial_number"]}),
-        (_("Purchase"), {"fields": ["purchase_date", "purchase_price", "contract", "warranty_ends_on",
-                                    "expected_life_years"]}),
+        (_("Purchase"), {"fields": ["purchase_date", "purchase_price", "contract", "funding_source",
+                                    "warranty_ends_on", "expected_life_years"]}),
         (_("Where and who"), {"fields": ["location", "managed_by", "managing_vendor", "kit", "notes"]}),
         (_("Lifecycle"), {"fields": ["status", "status_changed_at", "retirement_reason"]}),
     ]

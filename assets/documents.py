@@ -28,7 +28,8 @@ def _card_story(device: Device, stamp: pdf.Stamp) -> list:
         (_("Purchase price"), pdf.format_pln(device.purchase_price)),
         (_("Contract"), f"{contract.number} ({pdf.format_date(contract.signed_on)})" if contract else "—"),
         (_("Supplier"), contract.supplier.name if contract else "—"),
-        (_("Funding source"), contract.get_funding_source_display() if contract else "—"),
+        (_("Funding source"), contract.get_funding_source_display() if contract
+         else (device.get_funding_source_display() or "—")),
         (_("Procurement basis"), (contract.procurement_basis or "—") if contract else "—"),
         (_("Warranty ends on"), pdf.format_date(device.warranty_ends_on)),
         (_("Location"), device.location or "—"),

@@ -185,6 +185,8 @@ class Device(TimeStampedModel):
             errors["managing_vendor"] = _("A device managed by the IT office has no managing vendor.")
         if self.warranty_ends_on and self.purchase_date and self.warranty_ends_on < self.purchase_date:
             errors["warranty_ends_on"] = _("The warranty cannot end before the purchase date.")
+        if self.contract_id and self.funding_source:
+            errors["funding_source"] = _("The contract states the funding source; leave this empty.")
         if self.contract_id and self.purchase_date and self.purchase_date < self.contract.signed_on:
             errors["purchase_date"] = _("The purchase date cannot be earlier than the contract's signing date.")
         if self.serial_number and self.manufacturer:

@@ -68,7 +68,8 @@ class DeviceSerializer(serializers.ModelSerializer):
     class Meta:
         model = Device
         fields = ["id", "inventory_number", "kind", "manufacturer", "model", "serial_number", "purchase_date",
-                  "purchase_price", "contract", "contract_number", "supplier_name", "warranty_ends_on", "location",
+                  "purchase_price", "contract", "contract_number", "supplier_name", "warranty_ends_on", "funding_source",
+                  "location",
                   "managed_by", "managing_vendor", "expected_life_years", "kit", "kit_code", "status",
                   "status_changed_at", "retirement_reason", "notes", "storage_media", "allowed_transitions",
                   "allowed_moves", "created_at", "updated_at"]

@@ -111,3 +111,10 @@ def test_the_database_refuses_what_validation_would(field, value):
     device = make_device()
     with pytest.raises(IntegrityError), transaction.atomic():
         Device.objects.filter(pk=device.pk).update(**{field: value})
+
+
+def test_a_device_without_a_contract_states_its_funding_source_and_one_with_a_contract_does_not():
+    donated = make_device(funding_source="donation", purchase_price=Decimal("0.00"))
+    assert Device.objects.get(pk=donated.pk).funding_source == "donation"
+    assert "funding_source" in errors_of(lambda: make_device(contract=make_contract(), purchase_date=date(2020, 5, 1),
+                                                             funding_source="donation"))

@@ -303,6 +303,11 @@ class Command(BaseCommand):
             "wipe sessions": _("wipe sessions"),
             "sanitizations": _("sanitizations"),
             "disk removals": _("disk removals"),
+            "grant projects": _("grant projects"),
+            "beneficiaries": _("beneficiaries"),
+            "obligation records": _("obligation records"),
+            "mayoral orders": _("mayoral orders"),
+            "donation offers": _("donation offers"),
         }
         self.stdout.write(self.style.SUCCESS(_("Demo register loaded in %(seconds).1f s.") % {"seconds": elapsed}))
         for key, label in labels.items():
