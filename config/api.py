@@ -6,12 +6,14 @@ from rest_framework.routers import DefaultRouter
 
 from assets.api.urls import routes as assets_routes
 from core.api.urls import routes as core_routes
+from donations.api.urls import routes as donations_routes
 from faults.api.urls import routes as faults_routes
 from loans.api.urls import routes as loans_routes
 from wipe.api.urls import routes as wipe_routes
 
 router = DefaultRouter()
-for prefix, viewset, basename in [*assets_routes, *loans_routes, *faults_routes, *wipe_routes, *core_routes]:
+for prefix, viewset, basename in [*assets_routes, *loans_routes, *faults_routes, *wipe_routes, *donations_routes,
+                                  *core_routes]:
     router.register(prefix, viewset, basename=basename)
 
 urlpatterns = [

@@ -46,12 +46,33 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "wipe.view_wipesession", "wipe.add_wipesession", "wipe.change_wipesession", "wipe.view_wipesessiondevice",
         "wipe.view_wipeevidence", "wipe.add_wipeevidence", "wipe.view_nomediaconfirmation",
         "wipe.add_nomediaconfirmation", "wipe.view_wipeevent", "wipe.view_devicetosanitize",
+        # donations: residents' offers, scrapping, and the handover that completes an approved transfer
+        "donations.view_grantproject", "donations.view_projectdevice", "donations.view_mayoralorder",
+        "donations.view_orderannexdevice", "donations.view_orderannexbeneficiary",
+        "donations.view_transfer", "donations.view_transferitem", "donations.view_transferevent",
+        "donations.move_transfer",
+        "donations.view_donationoffer", "donations.add_donationoffer", "donations.change_donationoffer",
+        "donations.decide_donationoffer",
+        "donations.view_liquidation", "donations.add_liquidation", "donations.view_liquidationitem",
+        "donations.record_liquidation",
     },
     Role.PROJECT_MANAGER: {
         "assets.view_supplier", "assets.view_contract", "assets.view_device", "assets.view_kit",
         "assets.view_storagemedium", "assets.view_deviceevent", "assets.issue_device_card",
         "core.view_storeddocument", "loans.view_loan", "loans.view_recipient", "loans.view_loanfinding",
         "loans.view_councilterm",
+        # grant projects, their beneficiaries (allocating a set is a change of the beneficiary, not
+        # loans.move_loan: the project manager lends only a project's set, to its beneficiary), the
+        # obligations with their proof and the durability report (log_obligation), and the transfers they
+        # prepare and submit to the legal office
+        "donations.view_grantproject", "donations.add_grantproject", "donations.change_grantproject",
+        "donations.view_projectdevice",
+        "donations.view_beneficiary", "donations.add_beneficiary", "donations.change_beneficiary",
+        "donations.view_projectobligation", "donations.add_projectobligation", "donations.change_projectobligation",
+        "donations.view_obligationrecord", "donations.log_obligation",
+        "donations.view_mayoralorder", "donations.view_orderannexdevice", "donations.view_orderannexbeneficiary",
+        "donations.view_transfer", "donations.add_transfer", "donations.change_transfer",
+        "donations.view_transferitem", "donations.view_transferevent", "donations.move_transfer",
     },
     Role.LEGAL_OFFICE: {
         "assets.view_supplier", "assets.view_contract", "assets.view_device", "assets.view_kit",
@@ -61,6 +82,14 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "wipe.view_sanitization", "wipe.view_diskremoval", "wipe.view_custodyentry", "wipe.view_nomediaconfirmation",
         "wipe.view_wipeevidence", "wipe.view_wipeevent", "wipe.view_devicetosanitize",
         "wipe.view_wipesession", "wipe.view_wipesessiondevice",
+        # the mayor's orders and their annexes, and the decision on each transfer
+        "donations.view_mayoralorder", "donations.add_mayoralorder", "donations.change_mayoralorder",
+        "donations.view_orderannexdevice", "donations.add_orderannexdevice",
+        "donations.view_orderannexbeneficiary", "donations.add_orderannexbeneficiary",
+        "donations.view_transfer", "donations.view_transferitem", "donations.view_transferevent",
+        "donations.decide_transfer", "donations.override_transfer_check",
+        "donations.view_grantproject", "donations.view_projectdevice", "donations.view_beneficiary",
+        "donations.view_donationoffer", "donations.view_liquidation", "donations.view_liquidationitem",
     },
     # Councillors see only what is loaned to them (core.scoping), not through model permissions; they
     # may report a fault on a device they hold, which faults.services checks.

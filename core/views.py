@@ -74,7 +74,12 @@ def document_download(request: HttpRequest, code: str) -> FileResponse:
 # Fault photos reach their reporter through the portal (/my/faults/<id>/photo/).
 _MEDIA_PERMISSIONS = {"documents": "core.view_storeddocument", "contracts": "assets.view_contract",
                       "faults": "faults.view_faultreport", "wipe/evidence": "wipe.view_wipeevidence",
-                      "wipe/certificates": "wipe.view_diskremoval"}
+                      "wipe/certificates": "wipe.view_diskremoval",
+                      "donations/orders": "donations.view_mayoralorder",
+                      "donations/eligibility": "donations.view_beneficiary",
+                      "donations/offers": "donations.view_donationoffer",
+                      "donations/proofs": "donations.view_obligationrecord",
+                      "donations/kpo": "donations.view_liquidation"}
 
 
 @login_required

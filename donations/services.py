@@ -174,6 +174,12 @@ BENEFICIARY_FIELDS = {"code", "kind", "eligibility_basis", "eligibility_document
                       "qualified_on", "is_active", "notes"}
 
 
+def _unique_code(project: GrantProject, code: str | None, *, exclude: int | None = None) -> None:
+    code = (code or "").strip()
+    if code and Beneficiary.objects.filter(project=project, code=code).exclude(pk=exclude).exists():
+        raise InvalidInput(_("The project already has a beneficiary with this code."), field="code")
+
+
 @transaction.atomic
 def beneficiary_create(*, project: GrantProject, by: User | None, name: str, address: str = "", email: str = "",
                        phone: str = "", **data: Any) -> Beneficiary:
@@ -182,6 +188,7 @@ def beneficiary_create(*, project: GrantProject, by: User | None, name: str, add
     if kind not in BeneficiaryKind.values:
         raise InvalidInput(_("Choose the kind of beneficiary."), field="kind")
     _require(data.get("eligibility_basis", ""), "eligibility_basis", _("State the basis of eligibility."))
+    _unique_code(project, data.get("code"))
     recipient = Recipient(kind=_RECIPIENT_KIND[kind], name=(name or "").strip(), address=address.strip(),
                           email=email.strip(), phone=phone.strip())
     _save(recipient, by=by, reason=_("beneficiary registered"))
@@ -195,6 +202,8 @@ def beneficiary_create(*, project: GrantProject, by: User | None, name: str, add
 def beneficiary_update(*, beneficiary: Beneficiary, by: User | None, **data: Any) -> Beneficiary:
     beneficiary = Beneficiary.objects.select_for_update(of=("self",)).select_related("recipient").get(pk=beneficiary.pk)
     contact = {k: data.pop(k) for k in list(data) if k in CONTACT_FIELDS}
+    if "code" in data:
+        _unique_code(beneficiary.project, data["code"], exclude=beneficiary.pk)
     if "kind" in data and data["kind"] != beneficiary.kind:
         if data["kind"] not in BeneficiaryKind.values:
             raise InvalidInput(_("Choose the kind of beneficiary."), field="kind")
@@ -364,9 +373,11 @@ def order_create(*, by: User | None, **data: Any) -> MayoralOrder:
 def order_update(*, order: MayoralOrder, by: User | None, **data: Any) -> MayoralOrder:
     """Correct an order. Once devices left under it, only its notes and its scan may change."""
     order = MayoralOrder.objects.select_for_update().get(pk=order.pk)
-    if _order_used(order) and set(data) - {"notes", "scan"}:
+    changed = {name for name, value in data.items() if name not in {"notes", "scan"}
+               and (value.strip() if isinstance(value, str) else value) != getattr(order, name)}
+    if _order_used(order) and changed:
         raise GuardFailed(_("Devices have already left under order no. %(number)s; only its notes and scan can "
-                            "change.") % {"number": order.number}, field=sorted(set(data) - {"notes", "scan"})[0])
+                            "change.") % {"number": order.number}, field=sorted(changed)[0])
     number = (data.get("number") or "").strip()
     if number and MayoralOrder.objects.filter(number__iexact=number).exclude(pk=order.pk).exists():
         raise InvalidInput(_("An order with this number is already registered."), field="number")
@@ -523,7 +534,7 @@ def order_annex_add(*, order: MayoralOrder, by: User | None, devices: list[Devic
     order = MayoralOrder.objects.select_for_update().get(pk=order.pk)
     if _order_used(order):
         raise GuardFailed(_("Devices have already left under order no. %(number)s; its annex is closed.")
-                          % {"number": order.number})
+                          % {"number": order.number}, field="devices" if devices else "beneficiaries")
     if not devices and not beneficiaries:
         raise InvalidInput(_("Choose the devices or beneficiaries to add."), field="devices")
     if order.project_id and beneficiaries:

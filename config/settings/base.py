@@ -166,6 +166,8 @@ SPECTACULAR_SETTINGS = {
         "RecipientKindEnum": "loans.choices.RecipientKind",
         "AccessoryKindEnum": "loans.choices.AccessoryKind",
         "LoanStatusEnum": "loans.choices.LoanStatus",
+        "BeneficiaryKindEnum": "donations.choices.BeneficiaryKind",
+        "TransferStatusEnum": "donations.choices.TransferStatus",
         "DataClassificationEnum": "wipe.choices.DataClassification",
     },
 }

@@ -453,3 +453,33 @@ def test_scrapping_needs_a_liquidation_order_listing_sanitized_devices(it_user, 
     assert liquidation.waste_code == "16 02 14"
     assert liquidation.number.startswith("LIK/2021/")
     assert DeviceEvent.objects.filter(device=laptop).latest("id").document == liquidation.protocol
+
+
+def test_a_beneficiary_code_is_used_once_per_project():
+    project = make_project()
+    first = make_beneficiary(project, code="EI/GD/001")
+    with pytest.raises(InvalidInput) as refused:
+        make_beneficiary(project, code="EI/GD/001")
+    assert refused.value.field == "code"
+    make_beneficiary(make_project(), code="EI/GD/001")  # another project may use it
+    with pytest.raises(InvalidInput):
+        services.beneficiary_update(beneficiary=make_beneficiary(project), by=None, code="EI/GD/001")
+    assert Beneficiary.objects.filter(project=project).count() == 2 and first.code == "EI/GD/001"
+
+
+def test_an_order_devices_left_under_keeps_its_content_but_takes_notes(household, lawyer, it_user):
+    beneficiary, loan, order = household
+    transfer = services.transfer_create(order=order, recipient=beneficiary.recipient, transfer_date=AFTER, by=it_user,
+                                        kits=[loan.kit])
+    services.transfer_submit(transfer=transfer, by=it_user)
+    services.transfer_approve(transfer=transfer, by=lawyer)
+    services.transfer_complete(transfer=transfer, by=it_user)
+    same = {"number": order.number, "title": order.title, "kind": order.kind}
+    order = services.order_update(order=order, by=lawyer, notes="Opublikowane w BIP.", **same)  # nothing else changes
+    assert order.notes == "Opublikowane w BIP."
+    with pytest.raises(GuardFailed) as refused:
+        services.order_update(order=order, by=lawyer, in_force_until=date(2021, 12, 31))
+    assert refused.value.field == "in_force_until"
+    with pytest.raises(GuardFailed) as closed:
+        services.order_annex_add(order=order, by=lawyer, devices=[make_device()])
+    assert closed.value.field == "devices"
