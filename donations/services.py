@@ -425,7 +425,10 @@ def _read_table(content: bytes, filename: str):
                     break
                 except UnicodeDecodeError:
                     continue
-            return pd.read_csv(io.StringIO(text), dtype=str, sep=None, engine="python", skip_blank_lines=True)
+            header = next((line for line in text.splitlines() if line.strip()), "")
+            # The header says the separator; a one-column list (codes only) has none, and any comma will do.
+            sep = max(";\t,|", key=header.count) if any(c in header for c in ";\t,|") else ","
+            return pd.read_csv(io.StringIO(text), dtype=str, sep=sep, skip_blank_lines=True)
     except Exception as exc:  # pandas raises many kinds on a broken file: each is the same answer
         raise InvalidInput(_("The file cannot be read as %(format)s: %(error)s")
                            % {"format": name.rsplit(".", 1)[-1].upper(), "error": exc}, field="file") from exc

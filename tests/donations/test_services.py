@@ -483,3 +483,13 @@ def test_an_order_devices_left_under_keeps_its_content_but_takes_notes(household
     with pytest.raises(GuardFailed) as closed:
         services.order_annex_add(order=order, by=lawyer, devices=[make_device()])
     assert closed.value.field == "devices"
+
+
+@pytest.mark.parametrize("header", ["beneficjent", "Beneficjent\t", "kod beneficjenta,"])
+def test_an_annex_of_one_column_of_codes_imports(household, header):
+    beneficiary, _loan, _order = household
+    order = make_order(project=beneficiary.project)
+    content = f"{header}\n{beneficiary.code}\n\n".encode()
+    report = services.order_annex_import(order=order, content=content, filename="lista.csv", by=None)
+    assert report.as_dict()["beneficiaries_added"] == 1
+    assert list(order.annex_beneficiary_rows.values_list("beneficiary", flat=True)) == [beneficiary.pk]
