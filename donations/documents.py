@@ -22,7 +22,7 @@ from django.db.models import Count, Prefetch, Q
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import ngettext, pgettext
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.styles import ParagraphStyle
@@ -247,7 +247,7 @@ def _transfer_story(transfer: Transfer, items: list[TransferItem], beneficiary: 
         parties += [
             (_("Beneficiary code"), beneficiary.code),
             (_("Grant project"), f"{project.name} ({project.agreement_number})"),
-            (_("Durability period ended on"), pdf.format_date(project.durability_ends_on)),
+            (_("Durability period ends on"), pdf.format_date(project.durability_ends_on)),
         ]
     parties.append((_("Transfer date"), day))
     story: list[Flowable] = [
@@ -581,7 +581,8 @@ def _project_rows(figures: DurabilityFigures) -> list[tuple[str, object]]:
         (_("Grant agreement number"), project.agreement_number),
         (_("Implementation"), f"{pdf.format_date(project.starts_on)} – {pdf.format_date(project.ends_on)}"),
         (_("Final payment received on"), pdf.format_date(project.final_payment_on)),
-        (_("Durability period"), _("%(years)d years from the final payment") % {"years": project.durability_years}),
+        (_("Durability period"), ngettext("%(years)d year from the final payment", "%(years)d years from the final payment",
+                                         project.durability_years) % {"years": project.durability_years}),
         (_("Durability period ends on"), pdf.format_date(project.durability_ends_on)),
         (_("Durability period state"), state),
         (_("Project manager"), _person(project.manager)),

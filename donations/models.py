@@ -19,6 +19,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from assets.models import Device
@@ -356,7 +357,7 @@ class Transfer(TimeStampedModel):
     order = models.ForeignKey(MayoralOrder, on_delete=models.PROTECT, related_name="transfers",
                               verbose_name=_("order"))
     recipient = models.ForeignKey(Recipient, on_delete=models.PROTECT, related_name="transfers",
-                                  verbose_name=_("recipient"))
+                                  verbose_name=pgettext_lazy("transfer", "recipient"))
     transfer_date = models.DateField(_("transfer date"))
     status = models.CharField(_("status"), max_length=20, choices=TransferStatus.choices,
                               default=TransferStatus.DRAFT, editable=False)

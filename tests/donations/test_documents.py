@@ -125,7 +125,7 @@ def test_the_transfer_protocol_reads_in_english_with_each_check_and_the_exceptio
     assert_contains(
         text, f"Free transfer protocol no. {transfer.number}", "free transfer of ownership", "Order", "Order no.",
         "Signed on", "Signed by", "Legal basis", "from 14.06.2021 until repealed", "Parties", "Giving party",
-        "Recipient", HOUSEHOLD, "household", "Beneficiary code", "Grant project", "Durability period ended on",
+        "Recipient", HOUSEHOLD, "household", "Beneficiary code", "Grant project", "Durability period ends on",
         "Transfer date", "Devices transferred (2)", "Inventory number", "Serial number", "Data on the device",
         "beneficiary exception *", "* Beneficiary exception: the recipient has held the device without a break",
         # the check, item by item
