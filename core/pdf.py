@@ -6,6 +6,7 @@ licence) is embedded in every document.
 from __future__ import annotations
 
 import io
+import itertools
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -14,9 +15,7 @@ from pathlib import Path
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from reportlab.graphics import renderPDF
-from reportlab.graphics.barcode.qr import QrCodeWidget
-from reportlab.graphics.shapes import Drawing
+from reportlab.graphics.barcode import qrencoder
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
@@ -110,6 +109,14 @@ class Stamp:
     issuer: str
 
 
+def _qr_modules(text: str) -> list[list[bool]]:
+    """The dark (True) and light modules of the QR code of `text`, error correction level M."""
+    code = qrencoder.QRCode(None, qrencoder.QRErrorCorrectLevel.M)
+    code.addData(text)
+    code.make()
+    return [[bool(module) for module in row] for row in code.modules]
+
+
 def render(*, title: str, story: list, stamp: Stamp) -> bytes:
     """Lay out `story` on A4 pages with the organisation's header and the verification footer."""
     register_fonts()
@@ -126,17 +133,29 @@ def render(*, title: str, story: list, stamp: Stamp) -> bytes:
         creator="sprzet-gminy",
     )
 
+    modules = _qr_modules(stamp.verify_url)  # once per document, drawn on every page
+
+    def qr_path(canvas):
+        """The QR code as one path of its dark runs: one drawing operation per page, not one per module."""
+        size, border = 24 * mm, 4
+        box = size / (len(modules) + 2 * border)
+        left, top = A4[0] - 20 * mm - size, 6 * mm + size
+        path = canvas.beginPath()
+        for r, row in enumerate(modules):
+            c = 0
+            for dark, run in itertools.groupby(row):
+                count = len(list(run))
+                if dark:
+                    path.rect(left + (c + border) * box, top - (r + border + 1) * box, count * box, box)
+                c += count
+        return path
+
     def on_page(canvas, document) -> None:
         canvas.saveState()
         canvas.setFont(FONT, 8)
         canvas.drawString(20 * mm, A4[1] - 12 * mm, settings.ORGANIZATION_NAME)
         canvas.drawRightString(A4[0] - 20 * mm, A4[1] - 12 * mm, title)
-        qr_size = 24 * mm
-        widget = QrCodeWidget(stamp.verify_url, barLevel="M")
-        x1, y1, x2, y2 = widget.getBounds()
-        drawing = Drawing(qr_size, qr_size, transform=[qr_size / (x2 - x1), 0, 0, qr_size / (y2 - y1), 0, 0])
-        drawing.add(widget)
-        renderPDF.draw(drawing, canvas, A4[0] - 20 * mm - qr_size, 6 * mm)
+        canvas.drawPath(qr_path(canvas), fill=1, stroke=0)
         canvas.setFont(FONT, 7.5)
         lines = [
             (_("Issued %(when)s by %(issuer)s.") if stamp.issuer else _("Issued %(when)s."))

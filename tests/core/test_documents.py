@@ -107,3 +107,18 @@ def test_an_oversized_upload_is_refused_with_a_message(card, client, settings):
     response = client.post(f"/verify/{document.code}/", {"file": SimpleUploadedFile("big.pdf", b"%PDF-" + b"x" * 50)})
     assert response.status_code == 200 and response.context["matches"] is None
     assert response.context["form"].errors["file"]
+
+
+def test_the_qr_code_drawn_on_each_page_is_the_one_reportlab_encodes_for_the_verification_address():
+    """The footer draws the QR code as one path (a third of the time of reportlab's widget); the matrix
+    it draws must be exactly the one reportlab's QR widget would draw for the same address."""
+    from reportlab.graphics.barcode.qr import QrCodeWidget
+
+    from core.pdf import _qr_modules
+
+    url = "http://127.0.0.1:8000/verify/ABCDE-FGHJK/"
+    widget = QrCodeWidget(url, barLevel="M")
+    widget.qr.make()
+    expected = [[bool(module) for module in row] for row in widget.qr.modules]
+    assert _qr_modules(url) == expected
+    assert len(expected) >= 21 and any(any(row) for row in expected)
