@@ -211,7 +211,7 @@ def test_the_record_pages_open_with_their_parts(su, held):
     order = make_order(project=held.project, annex_beneficiaries=[held.beneficiary], annex_devices=held.devices[:1])
     transfer = lawful_transfer(held, order=order)
     offer = an_offer()
-    pages = [(held.project, {"projectobligation", "projectdevice"}), (held.beneficiary, set()), (obligation, set()),
+    pages = [(held.project, {"projectobligation"}), (held.beneficiary, set()), (obligation, set()),
              (order, {"orderannexdevice", "orderannexbeneficiary"}), (transfer, {"transferitem", "transferevent"}),
              (offer, set())]
     for obj, inlines in pages:
@@ -221,6 +221,11 @@ def test_the_record_pages_open_with_their_parts(su, held):
         assert su.get(f"/admin/donations/{obj._meta.model_name}/{obj.pk}/history/").status_code == 200
     order_page = su.get(f"/admin/donations/mayoralorder/{order.pk}/change/").content.decode()
     assert held.devices[0].inventory_number in order_page and held.beneficiary.code in order_page
+    # A project's devices are counted by state on its page and listed, a page at a time, by the link.
+    project_page = su.get(f"/admin/donations/grantproject/{held.project.pk}/change/").content.decode()
+    assert f"/admin/donations/projectdevice/?project__id__exact={held.project.pk}" in project_page
+    listed = su.get("/admin/donations/projectdevice/", {"project__id__exact": held.project.pk})
+    assert {row.device for row in listed.context["cl"].result_list} == set(held.devices)
     beneficiary_page = su.get(f"/admin/donations/beneficiary/{held.beneficiary.pk}/change/").content.decode()
     assert all(d.inventory_number in beneficiary_page for d in held.devices)  # what the household holds now
 
