@@ -112,6 +112,9 @@ def test_the_transfer_protocol_names_the_order_the_parties_and_the_devices(house
                     settings.ORGANIZATION_NAME, HOUSEHOLD, ADDRESS, beneficiary.code, PROJECT,
                     beneficiary.project.agreement_number, "31.03.2021", "Dell OptiPlex 3020", "Dell E2214H", LAWYER,
                     protocol.code, *(d.inventory_number for d in devices), *(d.serial_number for d in devices))
+    # The document's own words, in Polish with their diacritics (the catalogue is the default language).
+    assert_contains(text, f"Protokół nieodpłatnego przekazania nr {transfer.number}", "Strony", "Przekazujący",
+                    "Przejmujący", "Przekazane urządzenia (2)", "Kontrola prawna, pozycja po pozycji", "wyjątek beneficjenta")
 
 
 def test_the_transfer_protocol_reads_in_english_with_each_check_and_the_exception(household, it_user, lawyer):
@@ -210,6 +213,7 @@ def test_the_liquidation_protocol_names_the_waste_the_collector_and_each_certifi
                     pdf.format_date(timezone.localdate()), COLLECTOR, "000123456", "KPO/2025/000042/ZSEE", "16 02 14",
                     "12,5 kg", "Lenovo ThinkPad T14", "Jan Informatyk",
                     protocol.code)
+    assert_contains(text, f"Protokół likwidacji nr {liquidation.number}", "Przekazanie odpadów", "Kod odpadu")
     for device in laptops:
         assert_contains(text, device.inventory_number, device.serial_number, certificate_of(device).code)
 
@@ -348,6 +352,8 @@ def test_the_durability_report_in_polish_keeps_the_data_and_its_diacritics(leszn
     text = pdf_text(durability_report_issue(project=project, by=it_user, on=date(2021, 12, 31)))
     assert_contains(text, PROJECT, INTERNET, SERVICING, "31.12.2021", "05.2018 (0/2)", "11.2019 (1/4)", "98,4 %",
                     transfer.number, HOUSEHOLD)
+    assert_contains(text, f"Raport z okresu trwałości projektu {project.agreement_number}, stan na dzień 31.12.2021",
+                    "4. Zobowiązania okresu trwałości", "Rodzaj beneficjenta", "Urządzenia projektu obecnie w posiadaniu")
     # Replaced and lost today: after the day the report is made for, so not in it.
     assert "pęknięta matryca" not in text and "KMP Leszno RSD-1234/21" not in text
 
