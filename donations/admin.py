@@ -139,7 +139,7 @@ def _action_page(modeladmin, request, *, name: str, title, objects: list, form: 
         "action_checkbox_name": ACTION_CHECKBOX_NAME,
         "opts": modeladmin.model._meta,
     }
-    return TemplateResponse(request, "admin/donations/action_form.html", context)
+    return TemplateResponse(request, "admin/core/action_form.html", context)
 
 
 def _form_action(*, name: str, label, call: Callable, done: Callable[[int], str], permission: str,

@@ -53,7 +53,7 @@ def _text_field(label, *, required: bool = True, rows: int = 3) -> forms.CharFie
 
 
 def _action_page(modeladmin, request, *, name: str, title, rows: Iterable[tuple[object, str, forms.Form | None]],
-                 form: forms.Form | None = None, template: str = "admin/loans/action_form.html") -> TemplateResponse:
+                 form: forms.Form | None = None, template: str = "admin/core/action_form.html") -> TemplateResponse:
     """The intermediate page of an action: the selected records (each with its own form, if any), one
     shared form, and the hidden fields that bring the selection back to the same action on submit."""
     rows = list(rows)
