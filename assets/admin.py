@@ -136,12 +136,29 @@ def _move_action(move: str, form_class: type[forms.Form], label):
     return admin.action(description=label, permissions=["move"])(action)
 
 
+class InRegisterFilter(admin.SimpleListFilter):
+    """The active register, or what has left it (transferred, scrapped, lost or stolen)."""
+
+    title = _("register")
+    parameter_name = "in_register"
+
+    def lookups(self, request, model_admin):
+        return [("1", _("in the active register")), ("0", _("left the register"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "1":
+            return queryset.exclude(status__in=DEVICE_GONE)
+        if self.value() == "0":
+            return queryset.filter(status__in=DEVICE_GONE)
+        return queryset
+
+
 @admin.register(Device)
 class DeviceAdmin(ServiceSavedAdmin):
     list_display = ["inventory_number", "kind", "manufacturer", "model", "serial_number", "status", "location",
                     "purchase_date", "managed_by"]
-    list_filter = ["status", "kind", "managed_by", "retirement_reason", "purchase_date", "contract__funding_source",
-                   "contract"]
+    list_filter = [InRegisterFilter, "status", "kind", "managed_by", "retirement_reason", "purchase_date",
+                   "contract__funding_source", "funding_source", "contract"]
     search_fields = ["inventory_number", "serial_number", "manufacturer", "model", "location", "notes",
                      "media__serial_number"]
     list_select_related = ["contract", "kit"]

@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from assets.choices import DeviceKind, DeviceStatus, FundingSource, ManagedBy, MediumKind
+from assets.choices import DEVICE_GONE, DeviceKind, DeviceStatus, FundingSource, ManagedBy, MediumKind
 from assets.models import Contract, Device, DeviceEvent, Kit, StorageMedium, Supplier
 
 
@@ -62,6 +62,8 @@ class DeviceFilterSet(SearchFilterSet):
                                                    label=_("Older than (years)"))
     past_expected_life = django_filters.BooleanFilter(method="filter_past_expected_life",
                                                       label=_("Past expected life"))
+    in_register = django_filters.BooleanFilter(method="filter_in_register", label=_("In the active register"),
+                                               help_text=_("False: transferred, scrapped, lost or stolen."))
 
     class Meta:
         model = Device
@@ -71,6 +73,10 @@ class DeviceFilterSet(SearchFilterSet):
     def filter_older_than(self, queryset, name, value):
         cutoff = timezone.localdate() - relativedelta(years=int(value))
         return queryset.filter(purchase_date__lte=cutoff)
+
+    def filter_in_register(self, queryset, name, value):
+        gone = Q(status__in=DEVICE_GONE)
+        return queryset.exclude(gone) if value else queryset.filter(gone)
 
     def filter_past_expected_life(self, queryset, name, value):
         from assets.selectors import devices_past_expected_life

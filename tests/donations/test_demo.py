@@ -240,6 +240,12 @@ def test_every_household_receives_its_set_under_the_order_after_the_durability_p
     devices = Device.objects.filter(pk__in=household_devices)
     assert set(devices.values_list("status", flat=True)) == {DeviceStatus.TRANSFERRED}
     assert not devices.exclude(status__in=DEVICE_GONE).exists()  # out of the active register
+    client.force_login(clerk)  # ... as the register's list shows it
+    active = client.get("/api/devices/", {"in_register": "true"}).json()["count"]
+    left = client.get("/api/devices/", {"in_register": "false", "kind": "desktop"}).json()
+    assert active == Device.objects.exclude(status__in=DEVICE_GONE).count() == Device.objects.count() - 360
+    assert left["count"] == 120 and {row["status"] for row in left["results"]} == {DeviceStatus.TRANSFERRED}
+    assert client.get("/admin/assets/device/", {"in_register": "0"}).context["cl"].result_count == 360
     moved = DeviceEvent.objects.filter(device__in=devices, to_status=DeviceStatus.TRANSFERRED)
     assert moved.count() == 360
     assert set(moved.values_list("document__kind", flat=True)) == {DocumentKind.TRANSFER_PROTOCOL}
