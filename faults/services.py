@@ -147,6 +147,8 @@ def _lock(fault: FaultReport, to_status: str) -> FaultReport:
 
 def _move(fault: FaultReport, to_status: str, *, by: User | None, reply: str) -> FaultReport:
     """Write the move once the caller has checked the table and done the move's own work."""
+    if reply and _actor(by) is None:
+        raise InvalidInput(_("Only a signed-in person of the IT office can reply to the reporter."), field="reply")
     from_status = fault.status
     fault.status = to_status
     fault.status_changed_at = timezone.now()

@@ -210,3 +210,13 @@ def test_messages_go_both_ways_and_only_between_reporter_and_office(held, it_use
     with pytest.raises(GuardFailed):
         services.fault_reply(fault=fault, by=stranger, body="?")
     assert FaultReply.objects.count() == 2
+
+
+def test_a_reply_needs_a_signing_person(held):
+    recipient, _loan, device = held
+    fault = report(recipient, device)
+    with pytest.raises(InvalidInput) as refused:
+        services.fault_acknowledge(fault=fault, by=None, reply="Przyjęte.")
+    assert refused.value.field == "reply"
+    fault.refresh_from_db()
+    assert (fault.status, fault.replies.count(), fault.events.count()) == ("new", 0, 1)
