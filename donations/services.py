@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import re
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -28,6 +26,7 @@ from assets.services import device_register, device_retire, device_transition, s
 from core.audit import actor as _actor
 from core.audit import save_audited as _save
 from core.exceptions import GuardFailed, InvalidInput, TransitionNotAllowed
+from core.tabular import ColumnMap, read_rows
 from core.middleware import current_request_id
 from donations.choices import (
     DONATION_TRANSITIONS,
@@ -401,66 +400,31 @@ class AnnexReport:
                 "already_listed": self.already_listed, "problems": self.problems}
 
 
-_DEVICE_COLUMNS = {"inventory_number", "numer_inwentarzowy", "nr_inwentarzowy", "nr_inw", "inventory_no",
-                   "numer_inw"}
-_BENEFICIARY_COLUMNS = {"beneficiary", "beneficiary_code", "beneficjent", "kod_beneficjenta", "nr_beneficjenta"}
-
-
-def _column_key(name: Any) -> str:
-    text = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode().lower().strip()
-    return re.sub(r"[^a-z0-9]+", "_", text).strip("_")
-
-
-def _read_table(content: bytes, filename: str):
-    import pandas as pd
-
-    name = filename.lower()
-    try:
-        if name.endswith(".xlsx"):
-            return pd.read_excel(io.BytesIO(content), dtype=str, engine="openpyxl")
-        if name.endswith(".csv"):
-            for encoding in ("utf-8-sig", "cp1250"):
-                try:
-                    text = content.decode(encoding)
-                    break
-                except UnicodeDecodeError:
-                    continue
-            header = next((line for line in text.splitlines() if line.strip()), "")
-            # The header says the separator; a one-column list (codes only) has none, and any comma will do.
-            sep = max(";\t,|", key=header.count) if any(c in header for c in ";\t,|") else ","
-            return pd.read_csv(io.StringIO(text), dtype=str, sep=sep, skip_blank_lines=True)
-    except Exception as exc:  # pandas raises many kinds on a broken file: each is the same answer
-        raise InvalidInput(_("The file cannot be read as %(format)s: %(error)s")
-                           % {"format": name.rsplit(".", 1)[-1].upper(), "error": exc}, field="file") from exc
-    raise InvalidInput(_("The annex must be a CSV or XLSX file."), field="file")
+# The annex's columns: the inventory number of a device, or the code of a beneficiary (either or both).
+ANNEX_COLUMNS = ColumnMap({
+    "inventory_number": ["numer inwentarzowy", "inventory number", "nr inwentarzowy", "nr inw", "numer inw",
+                         "inventory no"],
+    "beneficiary": ["beneficjent", "beneficiary code", "kod beneficjenta", "nr beneficjenta"],
+})
 
 
 def _plan_annex(order: MayoralOrder, content: bytes, filename: str) -> AnnexReport:
-    frame = _read_table(content, filename)
-    columns = {_column_key(c): c for c in frame.columns}
-    device_col = next((columns[k] for k in columns if k in _DEVICE_COLUMNS), None)
-    beneficiary_col = next((columns[k] for k in columns if k in _BENEFICIARY_COLUMNS), None)
-    if device_col is None and beneficiary_col is None:
-        raise InvalidInput(_("The file has no column of inventory numbers (inventory_number, „numer inwentarzowy”) "
-                             "nor of beneficiaries (beneficiary, „beneficjent”)."), field="file")
     report = AnnexReport()
-    numbers, codes = {}, {}
-    for index, row in enumerate(frame.itertuples(index=False), start=2):
-        record = dict(zip(frame.columns, row))
-        number = str(record.get(device_col) or "").strip() if device_col is not None else ""
-        code = str(record.get(beneficiary_col) or "").strip() if beneficiary_col is not None else ""
-        number = "" if number.lower() == "nan" else number
-        code = "" if code.lower() == "nan" else code
-        if number:
-            if number in numbers:
-                report.problems.append({"line": index, "column": str(device_col), "value": number,
-                                        "reason": _("listed twice (line %(line)d)") % {"line": numbers[number]}})
-            numbers.setdefault(number, index)
-        if code:
-            if code in codes:
-                report.problems.append({"line": index, "column": str(beneficiary_col), "value": code,
-                                        "reason": _("listed twice (line %(line)d)") % {"line": codes[code]}})
-            codes.setdefault(code, index)
+    numbers: dict[str, int] = {}
+    codes: dict[str, int] = {}
+    with read_rows(io.BytesIO(content), filename=filename, columns=ANNEX_COLUMNS) as reading:
+        device_col = reading.mapping.get("inventory_number", "")
+        beneficiary_col = reading.mapping.get("beneficiary", "")
+        for row in reading:
+            number = str(row.values.get("inventory_number") or "").strip()
+            code = str(row.values.get("beneficiary") or "").strip()
+            for value, seen, column in ((number, numbers, device_col), (code, codes, beneficiary_col)):
+                if not value:
+                    continue
+                if value in seen:
+                    report.problems.append({"line": row.number, "column": column, "value": value,
+                                            "reason": _("listed twice (line %(line)d)") % {"line": seen[value]}})
+                seen.setdefault(value, row.number)
     if not numbers and not codes:
         raise InvalidInput(_("The annex lists nothing."), field="file")
     devices = {d.inventory_number: d for d in Device.objects.filter(inventory_number__in=list(numbers))}
@@ -468,7 +432,7 @@ def _plan_annex(order: MayoralOrder, content: bytes, filename: str) -> AnnexRepo
     for number, line in numbers.items():
         device = devices.get(number)
         if device is None:
-            report.problems.append({"line": line, "column": str(device_col), "value": number,
+            report.problems.append({"line": line, "column": device_col, "value": number,
                                     "reason": _("no device with this inventory number")})
         elif device.pk in listed:
             report.already_listed += 1
@@ -485,10 +449,10 @@ def _plan_annex(order: MayoralOrder, content: bytes, filename: str) -> AnnexRepo
         for code, line in codes.items():
             matches = found.get(code, [])
             if not matches:
-                report.problems.append({"line": line, "column": str(beneficiary_col), "value": code,
+                report.problems.append({"line": line, "column": beneficiary_col, "value": code,
                                         "reason": _("no beneficiary with this code")})
             elif len(matches) > 1:
-                report.problems.append({"line": line, "column": str(beneficiary_col), "value": code,
+                report.problems.append({"line": line, "column": beneficiary_col, "value": code,
                                         "reason": _("the code is used in several projects; link the order to its "
                                                     "project")})
             elif matches[0].pk in listed_b:
