@@ -264,21 +264,3 @@ def test_leszno_retired_computers_show_every_state_of_the_wipe_path(demo):
     for number in ("UML/2010/KOMP/003", "UML/2011/KOMP/003", "UML/2011/KOMP/001"):
         assert status(number) == DeviceStatus.RETIRED
 
-
-@pytest.mark.django_db
-def test_register_only_on_an_empty_database_loads_everything_but_the_accounts(settings):
-    """A training instance: DEBUG off, no accounts; every app's demo loads, acting as nobody (the fault's
-    replies, which need a signing person, are left out)."""
-    from faults.models import FaultReport
-    from donations.models import Beneficiary, Transfer
-
-    settings.DEBUG = False
-    output = run_load_demo("--without-accounts")
-
-    assert printed_accounts(output) == {}
-    assert not User.objects.filter(username__in=["admin", "informatyk", "weryfikator", "kierownik", "prawnik", "radny",
-                                                 "audytor"]).exists()
-    assert Device.objects.count() > 1000 and Beneficiary.objects.count() == 152
-    fault = FaultReport.objects.get()
-    assert fault.status == "in_progress" and not fault.replies.exists()
-    assert not Transfer.objects.exists()
