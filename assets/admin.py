@@ -16,6 +16,8 @@ from assets.documents import device_card_issue
 from assets.models import Contract, Device, DeviceEvent, Kit, StorageMedium, Supplier
 from core.admin import HistoryAdmin, ReadOnlyAdminMixin, ServiceAdminMixin
 from core.admin_utils import run_service
+from core.admin_export import RegisterExportMixin
+from assets.resources import ContractResource, DeviceResource, SupplierResource
 
 
 def _form_data(form, fields) -> dict:
@@ -48,7 +50,8 @@ class ServiceSavedAdmin(ServiceAdminMixin, HistoryAdmin):
 
 
 @admin.register(Supplier)
-class SupplierAdmin(ServiceSavedAdmin):
+class SupplierAdmin(RegisterExportMixin, ServiceSavedAdmin):
+    resource_classes = [SupplierResource]
     list_display = ["name", "nip", "address", "contact_person", "phone"]
     list_filter = ["contracts__funding_source", "created_at"]
     search_fields = ["name", "nip", "regon", "address", "contact_person"]
@@ -58,7 +61,8 @@ class SupplierAdmin(ServiceSavedAdmin):
 
 
 @admin.register(Contract)
-class ContractAdmin(ServiceSavedAdmin):
+class ContractAdmin(RegisterExportMixin, ServiceSavedAdmin):
+    resource_classes = [ContractResource]
     list_display = ["number", "supplier", "signed_on", "value", "funding_source", "procurement_basis"]
     list_filter = ["funding_source", "signed_on", "supplier"]
     search_fields = ["number", "subject", "supplier__name", "procurement_basis", "funding_details"]
@@ -154,7 +158,8 @@ class InRegisterFilter(admin.SimpleListFilter):
 
 
 @admin.register(Device)
-class DeviceAdmin(ServiceSavedAdmin):
+class DeviceAdmin(RegisterExportMixin, ServiceSavedAdmin):
+    resource_classes = [DeviceResource]
     list_display = ["inventory_number", "kind", "manufacturer", "model", "serial_number", "status", "location",
                     "purchase_date", "managed_by"]
     list_filter = [InRegisterFilter, "status", "kind", "managed_by", "retirement_reason", "purchase_date",

@@ -78,6 +78,8 @@ from donations.models import (
     TransferEvent,
     TransferItem,
 )
+from core.admin_export import RegisterExportMixin
+from donations.resources import BeneficiaryResource, OrderAnnexResource
 from wipe.admin import PageForm, PageFormsMixin, ServiceFormAdminMixin
 from wipe.forms import add_refusal, refusal_text
 
@@ -483,10 +485,11 @@ def _describe_beneficiary(beneficiary: Beneficiary) -> str:
 
 
 @admin.register(Beneficiary)
-class BeneficiaryAdmin(DonationsPageMixin, HistoryAdmin):
+class BeneficiaryAdmin(DonationsPageMixin, RegisterExportMixin, HistoryAdmin):
     """Households, schools and centres of a project, with only what is needed to hand over and reach them."""
 
     form = BeneficiaryForm
+    resource_classes = [BeneficiaryResource]
     list_display = ["code", "recipient__name", "project", "kind", "is_active", "devices_held", "qualified_on"]
     list_display_links = ["code", "recipient__name"]
     list_filter = ["project", "kind", "is_active"]
@@ -701,10 +704,11 @@ def _annex_report(report: services.AnnexReport, *, dry_run: bool) -> dict:
 
 
 @admin.register(MayoralOrder)
-class MayoralOrderAdmin(DonationsPageMixin, HistoryAdmin):
+class MayoralOrderAdmin(DonationsPageMixin, RegisterExportMixin, HistoryAdmin):
     """Orders of the mayor, with the devices and beneficiaries of their annex."""
 
     form = OrderForm
+    resource_classes = [OrderAnnexResource]
     list_display = ["number", "signed_on", "kind", "title", "in_force_from", "in_force_until", "project",
                     "annex_devices_count", "annex_beneficiaries_count"]
     list_filter = ["kind", "project", "signed_on"]

@@ -180,5 +180,8 @@ LOGGING = {
 }
 
 FORMAT_MODULE_PATH = ["config.formats"]
+
+# django-import-export (export only, see core.admin_export): who may view a table may export it.
+IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 # The office that issues documents, printed in every PDF's header.
 ORGANIZATION_NAME = env.str("ORGANIZATION_NAME", default="Urząd Miasta")
