@@ -109,6 +109,12 @@ class Stamp:
     issuer: str
 
 
+def organization() -> str:
+    """The issuing office as a party to a document: its name, and its address when it is configured."""
+    address = settings.ORGANIZATION_ADDRESS.strip()
+    return f"{settings.ORGANIZATION_NAME}, {address}" if address else settings.ORGANIZATION_NAME
+
+
 def _qr_modules(text: str) -> list[list[bool]]:
     """The dark (True) and light modules of the QR code of `text`, error correction level M."""
     code = qrencoder.QRCode(None, qrencoder.QRErrorCorrectLevel.M)

@@ -238,7 +238,7 @@ def _transfer_story(transfer: Transfer, items: list[TransferItem], beneficiary: 
     overridden = bool(transfer.override_reason)
     day = pdf.format_date(transfer.transfer_date)
     parties: list[tuple[str, object]] = [
-        (_("Giving party"), settings.ORGANIZATION_NAME),
+        (_("Giving party"), pdf.organization()),
         (_("Recipient"), f"{recipient.name} ({recipient.get_kind_display()})"),
         (_("Recipient's address"), recipient.address),
     ]

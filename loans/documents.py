@@ -68,7 +68,7 @@ def _term_label(loan: Loan) -> str:
 def _parties(loan: Loan, *, office_label: str, recipient_label: str, office_first: bool = True) -> list:
     """The office and the recipient, in the roles this document gives them (lender, receiving, ...)."""
     recipient = loan.recipient
-    office = [(office_label, settings.ORGANIZATION_NAME)]
+    office = [(office_label, pdf.organization())]
     borrower = [(recipient_label, f"{recipient.name} ({recipient.get_kind_display()})"),
                 (_("Address"), recipient.address or "—")]
     if loan.council_term:

@@ -185,3 +185,5 @@ FORMAT_MODULE_PATH = ["config.formats"]
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 # The office that issues documents, printed in every PDF's header.
 ORGANIZATION_NAME = env.str("ORGANIZATION_NAME", default="Urząd Miasta")
+# Its address, printed beside its name where it is a party (loan agreements, protocols).
+ORGANIZATION_ADDRESS = env.str("ORGANIZATION_ADDRESS", default="")

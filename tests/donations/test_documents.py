@@ -463,3 +463,17 @@ def test_each_document_verifies_and_a_changed_byte_does_not_match(issued, client
     altered[len(altered) // 2] ^= 0x01
     changed = client.post(f"/verify/{document.code}/", {"file": SimpleUploadedFile("x.pdf", bytes(altered))})
     assert changed.status_code == 200 and changed.context["matches"] is False
+
+
+def test_the_giving_office_is_named_with_its_address_when_it_is_configured(household, it_user, lawyer, settings):
+    settings.ORGANIZATION_ADDRESS = "ul. K. Karasia 15, 64-100 Leszno"
+    beneficiary, kit = household
+    order = make_order(project=beneficiary.project, annex_beneficiaries=[beneficiary])
+    transfer = transfer_done(beneficiary, kit, order, by=it_user, approver=lawyer)
+    assert f"{settings.ORGANIZATION_NAME}, ul. K. Karasia 15, 64-100 Leszno" in pdf_text(transfer.protocol)
+    # The lender in a loan agreement issued now, too; one issued before the setting stays as it was issued.
+    earlier = beneficiary.recipient.loans.get().documents.get(kind=DocumentKind.LOAN_AGREEMENT)
+    assert "ul. K. Karasia 15" not in pdf_text(earlier)
+    school = make_beneficiary(beneficiary.project, kind="school", name="Szkoła Podstawowa nr 2 w Lesznie")
+    agreement = allocate(school).documents.get(kind=DocumentKind.LOAN_AGREEMENT)
+    assert f"{settings.ORGANIZATION_NAME}, ul. K. Karasia 15, 64-100 Leszno" in pdf_text(agreement)
