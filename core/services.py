@@ -8,7 +8,8 @@ from typing import Callable
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.base import ContentFile
-from django.db import models, transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from core import pdf
@@ -66,3 +67,30 @@ def document_issue(
         document.file.save(f"{code}.pdf", ContentFile(content), save=False)
         document.save()
     return document
+
+
+def next_serial(model: type[models.Model], field: str, prefix: str) -> str:
+    """The next free PREFIX + four digits (WS/2026/0001, PN/2021/0001) among `model`'s `field` values."""
+    number = model._default_manager.filter(**{f"{field}__startswith": prefix}).count() + 1
+    while model._default_manager.filter(**{field: f"{prefix}{number:04d}"}).exists():
+        number += 1
+    return f"{prefix}{number:04d}"
+
+
+def save_numbered(instance: models.Model, *, field: str, prefix: str, save: Callable[[], None],
+                  attempts: int = 5) -> None:
+    """Number `instance` (`next_serial`) and `save()` it; two clerks saving at one moment may draw the same
+    number, and the one the unique constraint refuses draws again. Raises IntegrityError after `attempts`."""
+    for attempt in range(attempts):
+        setattr(instance, field, next_serial(type(instance), field, prefix))
+        try:
+            with transaction.atomic():
+                save()
+            return
+        except (IntegrityError, ValidationError) as exc:
+            if isinstance(exc, ValidationError) and field not in getattr(exc, "message_dict", {}):
+                raise
+            instance.pk = None
+            if attempt == attempts - 1:
+                raise IntegrityError(f"no free {field} under {prefix} after {attempts} attempts") from exc
+

@@ -14,7 +14,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Model
 from django.utils import timezone
@@ -26,6 +25,7 @@ from assets.services import device_register, device_retire, device_transition, s
 from core.audit import actor as _actor
 from core.audit import save_audited as _save
 from core.exceptions import GuardFailed, InvalidInput, TransitionNotAllowed
+from core.services import save_numbered
 from core.tabular import ColumnMap, read_rows
 from core.middleware import current_request_id
 from donations.choices import (
@@ -39,7 +39,7 @@ from donations.choices import (
     TransferEventKind,
     TransferStatus,
 )
-from donations.legal import CheckResult, check_devices, failures, legal_check
+from donations.legal import CheckResult, failures, legal_check
 from donations.models import (
     Beneficiary,
     DonationOffer,
@@ -82,27 +82,11 @@ def _day(value: date) -> str:
     return value.strftime("%d.%m.%Y")
 
 
-def _next_number(model: type[Model], prefix: str) -> str:
-    taken = model.objects.filter(number__startswith=prefix).count()
-    number = taken + 1
-    while model.objects.filter(number=f"{prefix}{number:04d}").exists():
-        number += 1
-    return f"{prefix}{number:04d}"
-
-
 def _save_numbered(instance: Model, prefix: str, *, by: User | None, reason: str) -> None:
-    """Save a record numbered PREFIX/NNNN; two clerks saving at one moment may draw the same number."""
-    for _attempt in range(5):
-        instance.number = _next_number(type(instance), prefix)
-        try:
-            with transaction.atomic():
-                _save(instance, by=by, reason=reason)
-            return
-        except (IntegrityError, ValidationError) as exc:
-            if isinstance(exc, ValidationError) and "number" not in getattr(exc, "message_dict", {}):
-                raise
-            instance.pk = None
-    raise GuardFailed(_("Another record was numbered at the same moment; try again."))
+    try:
+        save_numbered(instance, field="number", prefix=prefix, save=lambda: _save(instance, by=by, reason=reason))
+    except IntegrityError as exc:
+        raise GuardFailed(_("Another record was numbered at the same moment; try again.")) from exc
 
 
 def _devices_of(devices: list[Device] | None, kits: list[Kit] | None) -> list[Device]:

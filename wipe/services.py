@@ -29,6 +29,7 @@ from core.audit import actor as _actor
 from core.audit import save_audited as _save
 from core.exceptions import DomainError, GuardFailed, InvalidInput, TransitionNotAllowed
 from core.middleware import current_request_id
+from core.services import save_numbered
 from wipe import fitness
 from wipe.choices import (
     LEAVING_DESTINATIONS,
@@ -459,15 +460,6 @@ def disk_destroy(*, removal: DiskRemoval, by: User | None, destroyed_on: date, d
 
 # --- wipe sessions --------------------------------------------------------------------------------
 
-def _next_reference(now: datetime) -> str:
-    prefix = f"WS/{now:%Y}/"
-    taken = WipeSession.objects.filter(reference__startswith=prefix).count()
-    number = taken + 1
-    while WipeSession.objects.filter(reference=f"{prefix}{number:04d}").exists():
-        number += 1
-    return f"{prefix}{number:04d}"
-
-
 @transaction.atomic
 def session_open(*, by: User | None, devices: list[Device], location: str, tool: str = "", tool_version: str = "",
                  notes: str = "", retry_of: WipeSession | None = None) -> WipeSession:
@@ -492,18 +484,11 @@ def session_open(*, by: User | None, devices: list[Device], location: str, tool:
     now = timezone.now()
     session = WipeSession(location=location, tool=tool.strip(), tool_version=tool_version.strip(),
                           notes=notes.strip(), opened_at=now, opened_by=by, retry_of=retry_of)
-    for _attempt in range(5):  # two clerks opening sessions at the same moment may draw the same number
-        session.reference = _next_reference(now)
-        try:
-            with transaction.atomic():
-                _save(session, by=by, reason=_("wipe session opened"))
-            break
-        except (IntegrityError, ValidationError) as exc:
-            if isinstance(exc, ValidationError) and "reference" not in getattr(exc, "message_dict", {}):
-                raise
-            session.pk = None
-    else:
-        raise GuardFailed(_("Another session was opened at the same moment; try again."))
+    try:  # two clerks opening sessions at the same moment may draw the same number: the second draws again
+        save_numbered(session, field="reference", prefix=f"WS/{now:%Y}/",
+                      save=lambda: _save(session, by=by, reason=_("wipe session opened")))
+    except IntegrityError as exc:
+        raise GuardFailed(_("Another session was opened at the same moment; try again.")) from exc
     WipeSessionDevice.objects.bulk_create([WipeSessionDevice(session=session, device=d) for d in locked])
     _event(WipeEventKind.OPENED, by=by, to_status=session.status, session=session,
            reason=", ".join(d.inventory_number for d in locked))

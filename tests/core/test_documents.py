@@ -122,3 +122,20 @@ def test_the_qr_code_drawn_on_each_page_is_the_one_reportlab_encodes_for_the_ver
     expected = [[bool(module) for module in row] for row in widget.qr.modules]
     assert _qr_modules(url) == expected
     assert len(expected) >= 21 and any(any(row) for row in expected)
+
+
+@pytest.mark.django_db
+def test_record_numbers_go_on_past_those_taken():
+    """Record numbers (WS/2026/0001, PN/2021/0001): the next free one, even with gaps taken out of order."""
+    from core.services import next_serial, save_numbered
+    from wipe.models import WipeSession
+    from tests.factories import UserFactory
+
+    who = UserFactory()
+    for reference in ["WS/2026/0001", "WS/2026/0003"]:
+        WipeSession.objects.create(reference=reference, location="pok. 12", opened_by=who)
+    assert next_serial(WipeSession, "reference", "WS/2026/") == "WS/2026/0004"  # 2 taken: 0003 is, 0004 is not
+    assert next_serial(WipeSession, "reference", "WS/2027/") == "WS/2027/0001"
+    session = WipeSession(location="pok. 12", opened_by=who)
+    save_numbered(session, field="reference", prefix="WS/2026/", save=session.save)
+    assert WipeSession.objects.get(pk=session.pk).reference == "WS/2026/0004"
