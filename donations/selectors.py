@@ -101,11 +101,5 @@ def obligation_coverage(obligation: ProjectObligation, *, until: date | None = N
             for m in obligation.months() if m <= until]
 
 
-def open_transfer_of(device_ids) -> QuerySet[TransferItem]:
-    from donations.choices import TRANSFER_OPEN
-
-    return TransferItem.objects.filter(device_id__in=device_ids, transfer__status__in=TRANSFER_OPEN)
-
-
 __all__ = ["project_list", "beneficiary_list", "order_list", "transfer_list", "Gap", "obligation_gaps",
-           "obligation_coverage", "open_transfer_of"]
+           "obligation_coverage"]
