@@ -45,3 +45,16 @@ def _default_language_after_each_test():
     from django.utils import translation
 
     translation.deactivate()
+
+
+@pytest.fixture
+def api_en(api):
+    """Like `api`, asking for English: for tests that read the reasons as the code writes them."""
+
+    def client_for(user):
+        client = api(user)
+        client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+        return client
+
+    return client_for
+

@@ -50,15 +50,9 @@ MINIMAL_PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</
 
 
 @pytest.fixture
-def api(api):
-    """The API in English, so that the reasons asserted below read as in the code (Polish is added apart)."""
-
-    def client_for(user):
-        client = api(user)
-        client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
-        return client
-
-    return client_for
+def api(api_en):
+    """The API in English, so that the reasons asserted below read as in the code (Polish is tested apart)."""
+    return api_en
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ from loans import services
 from loans.choices import AccessoryKind, LoanEventKind, LoanPurpose, LoanStatus, RecipientKind, SetupStep
 from loans.documents import handover_protocol_issue, loan_agreement_issue, return_protocol_issue
 from loans.models import Loan, LoanEvent
+from tests.pdf_helpers import pdf_bytes, pdf_text
 from tests.factories import UserFactory, make_device
 
 pytestmark = pytest.mark.django_db
@@ -60,18 +61,8 @@ def lend(recipient, term, *, by=None, devices=None, **overrides):
     return services.loan_start(by=by, **data)
 
 
-def pdf_bytes(document: StoredDocument) -> bytes:
-    document.file.open("rb")
-    try:
-        return document.file.read()
-    finally:
-        document.file.close()
 
 
-def pdf_text(document: StoredDocument) -> str:
-    """The text of every page, with line breaks and runs of spaces made single spaces."""
-    reader = PdfReader(io.BytesIO(pdf_bytes(document)))
-    return " ".join(" ".join(page.extract_text() for page in reader.pages).replace("\u00a0", " ").split())
 
 
 def only(loan: Loan, kind: str) -> StoredDocument:

@@ -22,15 +22,9 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def api(api):
+def api(api_en):
     """The API in English, so that the reasons asserted below read as in the code (Polish is tested apart)."""
-
-    def client_for(user):
-        client = api(user)
-        client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
-        return client
-
-    return client_for
+    return api_en
 
 MINIMAL_PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
                b"trailer<</Root 1 0 R>>\n%%EOF\n")

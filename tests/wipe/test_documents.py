@@ -18,6 +18,7 @@ from assets.models import Device
 from core import pdf
 from core.choices import DocumentKind
 from core.models import StoredDocument
+from tests.pdf_helpers import pdf_bytes, pdf_text
 from tests.factories import UserFactory, make_device, make_medium, make_retired, wipe_facts
 from wipe import services
 from wipe.documents import sanitization_certificate_issue
@@ -32,18 +33,8 @@ PLACE = "Biuro Informatyki, pokój 12 – Łódź"
 
 # --- helpers ---------------------------------------------------------------------------------------
 
-def pdf_bytes(document: StoredDocument) -> bytes:
-    document.file.open("rb")
-    try:
-        return document.file.read()
-    finally:
-        document.file.close()
 
 
-def pdf_text(document: StoredDocument) -> str:
-    """The text of every page, with line breaks and runs of spaces made single spaces."""
-    reader = PdfReader(io.BytesIO(pdf_bytes(document)))
-    return " ".join(" ".join(page.extract_text() for page in reader.pages).replace("\u00a0", " ").split())
 
 
 def assert_contains(text: str, *words: str) -> None:

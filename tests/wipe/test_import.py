@@ -15,15 +15,9 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def api(api):
+def api(api_en):
     """The API in English, so that the reasons asserted below read as in the code (Polish is tested apart)."""
-
-    def client_for(user):
-        client = api(user)
-        client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
-        return client
-
-    return client_for
+    return api_en
 
 SAMPLES = Path(__file__).parent / "samples"
 
