@@ -109,6 +109,17 @@ class Stamp:
     issuer: str
 
 
+def person(user) -> str:
+    """How a user is named on a document: full name, else username; a dash for nobody."""
+    return (user.get_full_name() or user.get_username()) if user else "—"
+
+
+def or_dash(value: object) -> str:
+    """A value for a table cell, or a dash when there is none."""
+    text = "" if value is None else str(value).strip()
+    return text or "—"
+
+
 def organization() -> str:
     """The issuing office as a party to a document: its name, and its address when it is configured."""
     address = settings.ORGANIZATION_ADDRESS.strip()

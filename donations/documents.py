@@ -78,13 +78,6 @@ _STYLES = {
 
 # --- the toolkit of these documents --------------------------------------------------------------
 
-def _person(user: AbstractBaseUser | None) -> str:
-    return (user.get_full_name() or user.get_username()) if user else "—"
-
-
-def _or_dash(value: object) -> str:
-    text = "" if value is None else str(value).strip()
-    return text or "—"
 
 
 def _para(text: object, style: str) -> Paragraph:
@@ -100,7 +93,7 @@ def _h3(text: str) -> Paragraph:
 
 
 def _cell(value: object) -> Flowable:
-    return value if isinstance(value, Flowable) else pdf.para(_or_dash(value))
+    return value if isinstance(value, Flowable) else pdf.para(pdf.or_dash(value))
 
 
 def _kv(rows: list[tuple[str, object]]) -> Table:
@@ -288,7 +281,7 @@ def _transfer_story(transfer: Transfer, items: list[TransferItem], beneficiary: 
     else:
         story.append(pdf.para(_("No check is recorded."), "body"))
     decision: list[tuple[str, object]] = [
-        (_("Decided by"), _person(transfer.decided_by)),
+        (_("Decided by"), pdf.person(transfer.decided_by)),
         (_("Decided at"), pdf.format_date(transfer.decided_at)),
     ]
     if transfer.decision_reason:
@@ -384,7 +377,7 @@ def _liquidation_story(liquidation: Liquidation, certificates: dict[int, StoredD
     ]
     if liquidation.notes:
         handover.append((_("Notes"), liquidation.notes))
-    handover.append((_("Recorded by"), _person(liquidation.recorded_by)))
+    handover.append((_("Recorded by"), pdf.person(liquidation.recorded_by)))
     story: list[Flowable] = [
         pdf.para(_("Liquidation protocol no. %(number)s") % {"number": liquidation.number}, "title"),
         pdf.para(_("Drawn up on %(date)s: under order no. %(order)s the devices listed below, withdrawn from use and "
@@ -585,7 +578,7 @@ def _project_rows(figures: DurabilityFigures) -> list[tuple[str, object]]:
                                          project.durability_years) % {"years": project.durability_years}),
         (_("Durability period ends on"), pdf.format_date(project.durability_ends_on)),
         (_("Durability period state"), state),
-        (_("Project manager"), _person(project.manager)),
+        (_("Project manager"), pdf.person(project.manager)),
     ]
 
 
@@ -711,7 +704,7 @@ def _durability_story(figures: DurabilityFigures, by: AbstractBaseUser | None) -
     ]
     statement = pdf.para(_("The figures above are taken from the office's register of devices, loans, obligation "
                            "records and transfers as of %(date)s.") % {"date": pdf.format_date(on)}, "body")
-    story.append(_signatures([(_("Prepared by (signature)"), _person(project.manager or by)),
+    story.append(_signatures([(_("Prepared by (signature)"), pdf.person(project.manager or by)),
                               (_("Approved for the office (signature)"), settings.ORGANIZATION_NAME)],
                              lead=[Spacer(1, 4 * mm), statement]))
     return story

@@ -378,6 +378,7 @@ class AnnexReport:
     beneficiaries: list[Beneficiary] = field(default_factory=list)
     already_listed: int = 0
     problems: list[dict[str, Any]] = field(default_factory=list)
+    lines: dict[str, dict[str, int]] = field(default_factory=dict, repr=False)  # value -> its line, per column
 
     def as_dict(self) -> dict[str, Any]:
         return {"devices_added": len(self.devices), "beneficiaries_added": len(self.beneficiaries),
@@ -444,7 +445,7 @@ def _plan_annex(order: MayoralOrder, content: bytes, filename: str) -> AnnexRepo
             else:
                 report.beneficiaries.append(matches[0])
     report.problems.sort(key=lambda p: p["line"])
-    report._lines = {"devices": numbers, "beneficiaries": codes}  # type: ignore[attr-defined]
+    report.lines = {"devices": numbers, "beneficiaries": codes}
     return report
 
 
@@ -468,7 +469,7 @@ def order_annex_import(*, order: MayoralOrder, content: bytes, filename: str, by
             field="file", details={"problems": report.problems})
     if dry_run:
         return report
-    lines = report._lines  # type: ignore[attr-defined]
+    lines = report.lines
     OrderAnnexDevice.objects.bulk_create([OrderAnnexDevice(order=order, device=d, line=lines["devices"][d.inventory_number])
                                           for d in report.devices])
     OrderAnnexBeneficiary.objects.bulk_create([OrderAnnexBeneficiary(order=order, beneficiary=b,
@@ -872,8 +873,8 @@ def liquidation_record(*, order: MayoralOrder, devices: list[Device], by: User |
     _save_numbered(liquidation, f"LIK/{on:%Y}/" if on else "LIK/", by=by, reason=_("handed over for scrapping"))
     LiquidationItem.objects.bulk_create([LiquidationItem(liquidation=liquidation, device=d) for d in locked])
     protocol = liquidation_protocol_issue(liquidation=liquidation, by=by)
-    Liquidation.objects.filter(pk=liquidation.pk).update(protocol=protocol)
     liquidation.protocol = protocol
+    _save(liquidation, by=by, reason=_("liquidation protocol issued"))
     reason = _("handed over as e-waste to %(collector)s, KPO %(kpo)s") % {"collector": liquidation.collector_name,
                                                                          "kpo": liquidation.kpo_number}
     for device in locked:

@@ -55,9 +55,6 @@ def _load(loan: Loan) -> Loan:
     )
 
 
-def _person(user: AbstractBaseUser | None) -> str:
-    return (user.get_full_name() or user.get_username()) if user else "—"
-
 
 def _term_label(loan: Loan) -> str:
     term = loan.council_term
@@ -211,7 +208,7 @@ def _handover_story(loan: Loan) -> list:
     if steps:
         story.append(pdf.grid_table(
             [_("Step"), _("Date"), _("Who"), _("Note")],
-            [[s.get_step_display(), pdf.format_date(s.done_on), _person(s.done_by), s.note or "—"] for s in steps],
+            [[s.get_step_display(), pdf.format_date(s.done_on), pdf.person(s.done_by), s.note or "—"] for s in steps],
             [55 * mm, 25 * mm, 40 * mm, 50 * mm],
         ))
     else:

@@ -66,13 +66,6 @@ _ENCRYPTION_MATTERS = frozenset({Technique.FACTORY_RESET, Technique.CRYPTO_ERASE
 
 # --- the toolkit of these documents --------------------------------------------------------------
 
-def _person(user: AbstractBaseUser | None) -> str:
-    return (user.get_full_name() or user.get_username()) if user else "—"
-
-
-def _or_dash(value: object) -> str:
-    text = "" if value is None else str(value).strip()
-    return text or "—"
 
 
 def _para(text: object, style: str) -> Paragraph:
@@ -93,7 +86,7 @@ def _kv(rows: list[tuple[str, object]]) -> Table:
         elif isinstance(value, Flowable):
             cell, height = value, None
         else:
-            cell, height = pdf.para(_or_dash(value)), None
+            cell, height = pdf.para(pdf.or_dash(value)), None
         data.append([pdf.para(label, "cell_bold"), cell])
         heights.append(height)
     table = Table(data, colWidths=[_LABEL_WIDTH, _FULL_WIDTH - _LABEL_WIDTH], rowHeights=heights)
@@ -112,7 +105,7 @@ def _grid(header: list[str], rows: list[list[object]], widths: list[float], *, n
     cell, bold = (lambda t: _para(t, "cell"), lambda t: _para(t, "cell_bold")) if narrow else (
         pdf.para, lambda t: pdf.para(t, "cell_bold"))
     data = [[bold(h) for h in header]]
-    data += [[c if isinstance(c, Flowable) else cell(_or_dash(c)) for c in row] for row in rows]
+    data += [[c if isinstance(c, Flowable) else cell(pdf.or_dash(c)) for c in row] for row in rows]
     table = Table(data, colWidths=widths, repeatRows=1)
     table.setStyle(pdf._grid_style(header=True))
     return table
@@ -272,7 +265,7 @@ def _sanitized_medium(record: Sanitization, medium: StorageMedium, device: Devic
     """Every field of the NIST SP 800-88 Appendix G certificate, in NIST's groups."""
     story: list[Flowable] = [
         _group(_("Person performing sanitization"), [
-            (_("Name"), _person(record.performed_by)),
+            (_("Name"), pdf.person(record.performed_by)),
             (_("Title"), record.performer_title),
             (_("Organization"), record.organization),
             (_("Location"), record.location),
@@ -314,7 +307,7 @@ def _sanitized_medium(record: Sanitization, medium: StorageMedium, device: Devic
         ], before=[pdf.para(_("I attest that the information provided on this statement is accurate to the best "
                               "of my knowledge."), "body"), Spacer(1, 1.5 * mm)]),
         _group(_("Validation"), [
-            (_("Name"), _person(record.validated_by)),
+            (_("Name"), pdf.person(record.validated_by)),
             (_("Title"), record.validator_title),
             (_("Organization"), settings.ORGANIZATION_NAME),
             (_("Phone"), record.validator_phone),
@@ -336,7 +329,7 @@ def _removed_medium(medium: StorageMedium, device: Device) -> list[Flowable]:
     last = custody[-1] if custody else None
     rows = [
         (_("Removed at"), pdf.format_date(removal.removed_at)),
-        (_("Removed by"), _person(removal.removed_by)),
+        (_("Removed by"), pdf.person(removal.removed_by)),
         (_("Kept at"), last.kept_at if last else removal.kept_at),
         (_("Held by"), last.handed_to if last else removal.held_by),
         (_("In custody since"), pdf.format_date(last.at if last else removal.removed_at)),
@@ -359,7 +352,7 @@ def _no_media(device: Device) -> list[Flowable]:
         pdf.para(_("The device holds no storage medium, as confirmed by a named person:"), "body"),
         Spacer(1, 2 * mm),
         pdf.key_value_table([
-            (_("Confirmed by"), _person(confirmation.confirmed_by)),
+            (_("Confirmed by"), pdf.person(confirmation.confirmed_by)),
             (_("Confirmed at"), pdf.format_date(confirmation.confirmed_at)),
             (_("How it was checked"), confirmation.how_checked),
         ]),
@@ -412,10 +405,10 @@ def _certificate_story(device: Device, by: AbstractBaseUser | None) -> list:
                             "Sanitization; IEEE 2883-2022, Standard for Sanitizing Storage; ISO/IEC 27001:2022, "
                             "controls 7.14 (secure disposal or re-use of equipment) and 8.10 (information "
                             "deletion)."), "small")
-    validators = sorted({_person(r.validated_by) for r in current.values()})
+    validators = sorted({pdf.person(r.validated_by) for r in current.values()})
     story.append(_signatures(
         (_("Person responsible for the IT office (signature)"), settings.ORGANIZATION_NAME),
-        (_("Validator (signature)"), ", ".join(validators) or _person(by)),
+        (_("Validator (signature)"), ", ".join(validators) or pdf.person(by)),
         lead=[Spacer(1, 4 * mm), pdf.para(statement, "body"), Spacer(1, 2 * mm), references],
     ))
     return story
@@ -454,26 +447,26 @@ def _protocol_story(removal: DiskRemoval) -> list:
         pdf.para(_("Storage medium"), "h2"),
         pdf.key_value_table([
             (_("Kind"), medium.get_kind_display()),
-            (_("Make"), _or_dash(medium.manufacturer)),
-            (_("Model"), _or_dash(medium.model)),
-            (_("Serial number"), _or_dash(medium.serial_number)),
+            (_("Make"), pdf.or_dash(medium.manufacturer)),
+            (_("Model"), pdf.or_dash(medium.model)),
+            (_("Serial number"), pdf.or_dash(medium.serial_number)),
             (_("Capacity"), f"{medium.capacity_gb} GB"),
         ]),
         pdf.para(_("Taken out of the device"), "h2"),
-        pdf.key_value_table([(label, _or_dash(value)) for label, value in _device_rows(device)]),
+        pdf.key_value_table([(label, pdf.or_dash(value)) for label, value in _device_rows(device)]),
         pdf.para(_("Removal"), "h2"),
         pdf.key_value_table([
             (_("Removed at"), pdf.format_date(removal.removed_at)),
-            (_("Removed by"), _person(removal.removed_by)),
+            (_("Removed by"), pdf.person(removal.removed_by)),
             (_("State"), removal.get_status_display()),
-            (_("Notes"), _or_dash(removal.notes)),
+            (_("Notes"), pdf.or_dash(removal.notes)),
         ]),
         pdf.para(_("Chain of custody"), "h2"),
     ]
     if custody:
         story.append(_grid(
             [_("When"), _("Kept at"), _("Handed to"), _("Recorded by"), _("Notes")],
-            [[pdf.format_date(c.at), c.kept_at, c.handed_to, _person(c.recorded_by), c.notes] for c in custody],
+            [[pdf.format_date(c.at), c.kept_at, c.handed_to, pdf.person(c.recorded_by), c.notes] for c in custody],
             [29 * mm, 40 * mm, 32 * mm, 30 * mm, _FULL_WIDTH - 131 * mm],
         ))
     else:
@@ -482,14 +475,14 @@ def _protocol_story(removal: DiskRemoval) -> list:
     if removal.status == RemovalStatus.DESTROYED:
         story.append(pdf.key_value_table(_destruction_rows(removal) + [
             (_("Scan of the certificate on file"), _("yes") if removal.certificate_scan else _("no")),
-            (_("Destruction recorded by"), _person(removal.destruction_recorded_by)),
+            (_("Destruction recorded by"), pdf.person(removal.destruction_recorded_by)),
         ]))
         closing = _("The medium was destroyed as recorded above, under the destruction certificate named there.")
     else:
         story.append(pdf.para(_("Not yet destroyed: the medium is held in custody at %(place)s by %(holder)s.")
                               % {"place": removal.kept_at, "holder": removal.held_by}, "body"))
         closing = _("The person receiving custody confirms receiving the storage medium described above.")
-    story.append(_signatures((_("Removed by (signature)"), _person(removal.removed_by)),
+    story.append(_signatures((_("Removed by (signature)"), pdf.person(removal.removed_by)),
                              (_("Custody received by (signature)"), removal.held_by),
                              lead=[Spacer(1, 4 * mm), pdf.para(closing, "body")]))
     return story
@@ -535,11 +528,11 @@ def _session_story(session: WipeSession) -> list:
     rows = [
         (_("Reference"), session.reference),
         (_("Location"), session.location),
-        (_("Tool and version"), _or_dash(f"{session.tool} {session.tool_version}".strip())),
+        (_("Tool and version"), pdf.or_dash(f"{session.tool} {session.tool_version}".strip())),
         (_("Opened at"), pdf.format_date(session.opened_at)),
-        (_("Opened by"), _person(session.opened_by)),
+        (_("Opened by"), pdf.person(session.opened_by)),
         (_("Closed at"), pdf.format_date(session.closed_at)),
-        (_("Closed and validated by"), _person(session.closed_by)),
+        (_("Closed and validated by"), pdf.person(session.closed_by)),
         (_("Devices"), result),
     ]
     if session.retry_of_id:
@@ -572,7 +565,7 @@ def _session_story(session: WipeSession) -> list:
              _("Verification"), _("Performed by"), _("Status")],
             [[r.device.inventory_number, r.medium.serial_number, r.get_method_class_display(),
               r.get_technique_display(), "" if r.overwrite_passes is None else str(r.overwrite_passes),
-              _verification(r), _person(r.performed_by), r.get_status_display()] for r in records],
+              _verification(r), pdf.person(r.performed_by), r.get_status_display()] for r in records],
             [27 * mm, 24 * mm, 19 * mm, 21 * mm, 12 * mm, 20 * mm, 24 * mm, _FULL_WIDTH - 147 * mm], narrow=True,
         ))
     else:
@@ -588,7 +581,7 @@ def _session_story(session: WipeSession) -> list:
         story.append(pdf.para(_("No tool report was imported into this session."), "body"))
     statement = pdf.para(_("The validator confirms that the results above are complete and that they did not "
                            "validate a wipe they performed themselves."), "body")
-    story.append(_signatures((_("Closed and validated by (signature)"), _person(session.closed_by)),
+    story.append(_signatures((_("Closed and validated by (signature)"), pdf.person(session.closed_by)),
                              lead=[Spacer(1, 4 * mm), statement]))
     return story
 

@@ -29,6 +29,7 @@ from core.audit import actor as _actor
 from core.audit import save_audited as _save
 from core.exceptions import DomainError, GuardFailed, InvalidInput, TransitionNotAllowed
 from core.middleware import current_request_id
+from core import pdf
 from core.services import save_numbered
 from wipe import fitness
 from wipe.choices import (
@@ -89,9 +90,6 @@ def _require(value: str, field: str, message: str) -> str:
         raise InvalidInput(message, field=field)
     return value
 
-
-def _person(user: User | None) -> str:
-    return (user.get_full_name() or user.get_username()) if user else "—"
 
 
 def _medium_label(medium: StorageMedium) -> str:
@@ -219,7 +217,7 @@ def sanitization_validate(*, sanitization: Sanitization, by: User | None, valida
         raise InvalidInput(_("Only a signed-in person can validate a wipe."), field="validated_by")
     if record.performed_by_id == by.pk:
         raise GuardFailed(_("The validator must be someone other than the person who wiped the medium (%(name)s).")
-                          % {"name": _person(record.performed_by)}, field="validated_by")
+                          % {"name": pdf.person(record.performed_by)}, field="validated_by")
     if _wrote(by, Sanitization.objects.filter(pk=record.pk)):
         raise GuardFailed(_("You recorded or edited this wipe; another person validates it."), field="validated_by")
     _assess(record)  # the rules as they stand at validation

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.core.exceptions import ValidationError
 from django.utils import translation
 
 from assets.choices import DeviceStatus, FundingSource, RetirementReason
@@ -442,9 +443,9 @@ def test_scrapping_needs_a_liquidation_order_listing_sanitized_devices(it_user, 
     with pytest.raises(GuardFailed) as not_listed:
         _scrap(make_order(kind=OrderKind.LIQUIDATION), [laptop])
     assert not_listed.value.field == "devices"
-    with pytest.raises(Exception) as bad_bdo:
+    with pytest.raises(ValidationError) as bad_bdo:
         _scrap(order, [laptop], collector_bdo="12-34")
-    assert "collector_bdo" in str(bad_bdo.value)
+    assert set(bad_bdo.value.message_dict) == {"collector_bdo"}
     laptop.refresh_from_db()
     assert laptop.status == DeviceStatus.SANITIZED
     liquidation = _scrap(order, [laptop])
@@ -453,6 +454,7 @@ def test_scrapping_needs_a_liquidation_order_listing_sanitized_devices(it_user, 
     assert liquidation.waste_code == "16 02 14"
     assert liquidation.number.startswith("LIK/2021/")
     assert DeviceEvent.objects.filter(device=laptop).latest("id").document == liquidation.protocol
+    assert liquidation.history.first().protocol_id == liquidation.protocol.pk  # the history knows it too
 
 
 def test_a_beneficiary_code_is_used_once_per_project():
