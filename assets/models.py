@@ -22,7 +22,7 @@ from assets.choices import (
     RetirementReason,
 )
 from assets.validators import validate_nip, validate_not_future, validate_pdf, validate_regon
-from core.models import StoredDocument, TimeStampedModel
+from core.models import ImportBatch, StoredDocument, TimeStampedModel
 
 __all__ = ["Supplier", "Contract", "Kit", "Device", "StorageMedium", "DeviceEvent"]
 
@@ -177,18 +177,33 @@ class Device(TimeStampedModel):
         years = today.year - self.purchase_date.year
         return years - ((today.month, today.day) < (self.purchase_date.month, self.purchase_date.day))
 
-    def clean(self) -> None:
+    @staticmethod
+    def rule_errors(values, *, contract_signed_on: date | None = None) -> dict[str, str]:
+        """The rules between a device's fields, on its values by attname (``contract_id``), with no query.
+
+        clean() applies them to a device; the import applies them to each row. The rule that a serial
+        number is unique per manufacturer needs the database: clean() asks it per device, the import per
+        chunk of rows.
+        """
         errors: dict[str, str] = {}
-        if self.managed_by == ManagedBy.VENDOR and not self.managing_vendor_id:
+        managed_by, vendor = values.get("managed_by"), values.get("managing_vendor_id")
+        if managed_by == ManagedBy.VENDOR and not vendor:
             errors["managing_vendor"] = _("Name the vendor that manages this device.")
-        if self.managed_by == ManagedBy.IT_OFFICE and self.managing_vendor_id:
+        if managed_by == ManagedBy.IT_OFFICE and vendor:
             errors["managing_vendor"] = _("A device managed by the IT office has no managing vendor.")
-        if self.warranty_ends_on and self.purchase_date and self.warranty_ends_on < self.purchase_date:
+        warranty, purchased = values.get("warranty_ends_on"), values.get("purchase_date")
+        if warranty and purchased and warranty < purchased:
             errors["warranty_ends_on"] = _("The warranty cannot end before the purchase date.")
-        if self.contract_id and self.funding_source:
+        if values.get("contract_id") and values.get("funding_source"):
             errors["funding_source"] = _("The contract states the funding source; leave this empty.")
-        if self.contract_id and self.purchase_date and self.purchase_date < self.contract.signed_on:
+        if values.get("contract_id") and purchased and contract_signed_on and purchased < contract_signed_on:
             errors["purchase_date"] = _("The purchase date cannot be earlier than the contract's signing date.")
+        return errors
+
+    def clean(self) -> None:
+        values = {name: getattr(self, name) for name in (
+            "managed_by", "managing_vendor_id", "warranty_ends_on", "purchase_date", "contract_id", "funding_source")}
+        errors = self.rule_errors(values, contract_signed_on=self.contract.signed_on if self.contract_id else None)
         if self.serial_number and self.manufacturer:
             clash = Device.objects.filter(manufacturer__iexact=self.manufacturer,
                                           serial_number__iexact=self.serial_number).exclude(pk=self.pk)
@@ -260,6 +275,8 @@ class DeviceEvent(models.Model):
     document = models.ForeignKey(StoredDocument, on_delete=models.PROTECT, null=True, blank=True,
                                  related_name="+", verbose_name=_("document"))
     request_id = models.CharField(_("request id"), max_length=64, blank=True)
+    import_batch = models.ForeignKey(ImportBatch, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                     verbose_name=_("import"), help_text=_("The import that registered the device."))
 
     class Meta:
         verbose_name = _("device event")

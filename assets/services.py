@@ -112,13 +112,26 @@ def device_register(*, by: User | None, reason: str = "", **data: Any) -> Device
     return device
 
 
+# What may still be corrected on a device that has left the register: the record of it, not the device.
+GONE_DEVICE_FIELDS = frozenset({"notes"})
+
+
+def device_change_refusal(status: str, fields) -> str | None:
+    """Why the `fields` of a device in `status` may not change (None if they may): the rule of device_update,
+    which the import applies to each row."""
+    if status in DEVICE_GONE and set(fields) - GONE_DEVICE_FIELDS:
+        return _("The device has left the register (%(status)s); only its notes can be changed.") % {
+            "status": DeviceStatus(status).label}
+    return None
+
+
 @transaction.atomic
 def device_update(*, device: Device, by: User | None, reason: str = "", **data: Any) -> Device:
     """Correct or complete a device's data. The status is never changed here: that is what moves do."""
     device = Device.objects.select_for_update().get(pk=device.pk)
-    if device.status in DEVICE_GONE and set(data) - {"notes"}:
-        raise GuardFailed(_("The device has left the register (%(status)s); only its notes can be changed.")
-                          % {"status": device.get_status_display()})
+    refusal = device_change_refusal(device.status, data)
+    if refusal:
+        raise GuardFailed(refusal)
     _assign(device, _strip(data, "inventory_number", "manufacturer", "model", "serial_number"), allowed=DEVICE_FIELDS)
     _save(device, by=by, reason=reason)
     return device

@@ -1,7 +1,24 @@
 """Audit helpers every app's services use: who acted, and a validated save that records it in history."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 from django.contrib.auth.models import AbstractBaseUser
+
+# The history reason of saves that give none, while a caller (an import row) speaks for them.
+_default_reason: ContextVar[str] = ContextVar("default_reason", default="")
+
+
+@contextmanager
+def change_reason(reason: str) -> Iterator[None]:
+    """Within the block, records saved without a reason of their own get `reason` in their history."""
+    token = _default_reason.set(reason)
+    try:
+        yield
+    finally:
+        _default_reason.reset(token)
 
 
 def actor(by: AbstractBaseUser | None) -> AbstractBaseUser | None:
@@ -13,6 +30,7 @@ def save_audited(instance, *, by: AbstractBaseUser | None, reason: str = "") -> 
     """Validate and save a record, with the actor and the reason in its history row."""
     instance.full_clean()
     instance._history_user = actor(by)
+    reason = reason or _default_reason.get()
     if reason:
         # django-simple-history keeps at most 100 characters; the full reason is in the event row.
         instance._change_reason = reason if len(reason) <= 100 else reason[:99] + "…"

@@ -15,3 +15,27 @@ class DocumentKind(models.TextChoices):
     TRANSFER_PROTOCOL = "transfer_protocol", _("free transfer protocol")
     LIQUIDATION_PROTOCOL = "liquidation_protocol", _("liquidation protocol")
     DURABILITY_REPORT = "durability_report", _("durability report")
+
+
+class ImportStatus(models.TextChoices):
+    """Where an import stands: previewed (a dry run, nothing written), then applied or cancelled."""
+
+    PREVIEWED = "previewed", _("previewed")
+    APPLIED = "applied", _("applied")
+    CANCELLED = "cancelled", _("cancelled")
+
+
+IMPORT_TRANSITIONS: dict[str, set[str]] = {
+    ImportStatus.PREVIEWED: {ImportStatus.APPLIED, ImportStatus.CANCELLED},
+    ImportStatus.APPLIED: set(),
+    ImportStatus.CANCELLED: set(),
+}
+
+
+class RowAction(models.TextChoices):
+    """What an import does with one row of the file."""
+
+    CREATE = "create", _("created")
+    UPDATE = "update", _("updated")
+    UNCHANGED = "unchanged", _("unchanged")
+    INVALID = "invalid", _("invalid")

@@ -7,9 +7,9 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from core.choices import DocumentKind
+from core.choices import IMPORT_TRANSITIONS, DocumentKind, ImportStatus, RowAction
 
-__all__ = ["TimeStampedModel", "StoredDocument"]
+__all__ = ["TimeStampedModel", "StoredDocument", "ImportBatch", "ImportRow"]
 
 
 class TimeStampedModel(models.Model):
@@ -76,3 +76,86 @@ class StoredDocument(models.Model):
         from django.urls import reverse
 
         return settings.SITE_URL + reverse("verify", kwargs={"code": self.code})
+
+
+def _import_path(instance: "ImportBatch", filename: str) -> str:
+    from django.utils import timezone
+
+    return f"imports/{timezone.now():%Y/%m}/{instance.sha256[:16]}-{filename}"
+
+
+class ImportBatch(models.Model):
+    """One import of a spreadsheet: who brought which file (kept, with its SHA-256), what the dry run found.
+
+    The dry run stores the file and the preview: counts, the columns kept and not kept, every invalid row
+    with its column, value and reason. Confirming re-reads the stored file, which must still have the
+    previewed SHA-256, and applies it only if it does exactly what the preview said. Every record the
+    import writes names it in its history (``import #N, row R``) and every device it registers has an
+    event pointing at it.
+    """
+
+    table = models.CharField(_("table"), max_length=40)
+    file = models.FileField(_("file"), upload_to=_import_path)
+    file_name = models.CharField(_("file name"), max_length=255)
+    size = models.PositiveBigIntegerField(_("size in bytes"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64, db_index=True)
+    status = models.CharField(_("status"), max_length=20, choices=ImportStatus.choices,
+                              default=ImportStatus.PREVIEWED, editable=False)
+    skip_invalid = models.BooleanField(
+        _("skip invalid rows"), default=False,
+        help_text=_("Apply the valid rows and report the invalid ones; otherwise any invalid row stops the import."))
+    created_at = models.DateTimeField(_("previewed at"), auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="+", verbose_name=_("previewed by"))
+    decided_at = models.DateTimeField(_("applied or cancelled at"), null=True, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="+", verbose_name=_("applied or cancelled by"))
+    rows_total = models.PositiveIntegerField(_("rows"), default=0)
+    rows_created = models.PositiveIntegerField(_("to create"), default=0)
+    rows_updated = models.PositiveIntegerField(_("to update"), default=0)
+    rows_unchanged = models.PositiveIntegerField(_("unchanged"), default=0)
+    rows_invalid = models.PositiveIntegerField(_("invalid"), default=0)
+    preview = models.JSONField(_("preview"), default=dict, blank=True)
+    plan_digest = models.CharField(
+        _("digest of the plan"), max_length=64, editable=False,
+        help_text=_("SHA-256 of what the dry run would do with each row; the confirmation must do the same."))
+
+    class Meta:
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+        ordering = ["-created_at", "-id"]
+        permissions = [("apply_importbatch", _("Can import spreadsheets"))]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(sha256__regex=r"^[0-9a-f]{64}$"), name="import_sha256_hex"),
+            models.CheckConstraint(condition=models.Q(status__in=ImportStatus.values), name="import_status_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return _("import #%(id)s (%(file)s)") % {"id": self.pk, "file": self.file_name}
+
+    @property
+    def allowed_transitions(self) -> list[str]:
+        return sorted(IMPORT_TRANSITIONS[self.status])
+
+
+class ImportRow(models.Model):
+    """What an import did with one row of its file, by the row's key (an inventory number, a NIP).
+
+    Written for every row that names a key, in the dry run (rolled back with it) and when applied: it is
+    how a key repeated further down a large file is found without holding the file's keys in memory,
+    and afterwards it says which row of which file each record came from.
+    """
+
+    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="rows", verbose_name=_("import"))
+    row = models.PositiveIntegerField(_("row"))
+    key = models.CharField(_("key"), max_length=255)
+    action = models.CharField(_("action"), max_length=10, choices=RowAction.choices)
+
+    class Meta:
+        verbose_name = _("imported row")
+        verbose_name_plural = _("imported rows")
+        ordering = ["batch", "row"]
+        constraints = [models.UniqueConstraint(fields=["batch", "key"], name="import_row_key_once")]
+
+    def __str__(self) -> str:
+        return f"#{self.batch_id}:{self.row} {self.key} ({self.action})"
