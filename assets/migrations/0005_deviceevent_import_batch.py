@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('assets', '0004_device_funding_source'),
-        ('core', '0007_importbatch_importrow_importbatch_import_sha256_hex_and_more'),
+        ('core', '0007_import_batches'),
     ]
 
     operations = [
