@@ -39,7 +39,8 @@ from core.exceptions import DomainError
 from core.imports import ImportContext, Importer, Issue, RowResult
 from core.tabular import ColumnMap, Row, normalize_header, parse_date, parse_decimal, parse_int
 
-__all__ = ["ContractImporter", "DeviceImporter", "SnipeItAssetImporter", "SupplierImporter", "parse_media"]
+__all__ = ["ChoiceCells", "ContractImporter", "DeviceImporter", "FieldCells", "ServiceImporter", "SnipeItAssetImporter",
+           "SupplierImporter", "as_text", "field_cells", "parse_media"]
 
 
 # -- cells ------------------------------------------------------------------------------------------------
@@ -133,7 +134,7 @@ class FieldCells:
             return None, _messages(error)
 
 
-def _field_cells(model: type[models.Model], name: str, parse: Callable[[Any], Any] | None = None) -> FieldCells:
+def field_cells(model: type[models.Model], name: str, parse: Callable[[Any], Any] | None = None) -> FieldCells:
     field = model._meta.get_field(name)
     if parse is None:
         if isinstance(field, models.DateField):
@@ -242,7 +243,7 @@ class DeviceImporter(Importer):
         }
         for name in ("inventory_number", "manufacturer", "model", "serial_number", "purchase_date",
                      "purchase_price", "warranty_ends_on", "location", "expected_life_years", "notes"):
-            cells[name] = _field_cells(Device, name)
+            cells[name] = field_cells(Device, name)
         return cells
 
     # -- hooks for other column maps (Snipe-IT) --
@@ -740,7 +741,7 @@ class SnipeItAssetImporter(DeviceImporter):
 # -- suppliers and contracts, through the services --------------------------------------------------------
 
 
-class _ServiceImporter(Importer):
+class ServiceImporter(Importer):
     """An import of a small table whose rows go through the register's services, one by one.
 
     Each row is created or updated in a savepoint of its own: a refused row leaves nothing behind and is
@@ -763,6 +764,10 @@ class _ServiceImporter(Importer):
 
     def update(self, instance: models.Model, data: dict[str, Any], ctx: ImportContext) -> None:
         raise NotImplementedError
+
+    def current(self, instance: models.Model, name: str) -> Any:
+        """The record's value of a field the file sets, to tell an update from a row that changes nothing."""
+        return getattr(instance, name)
 
     def row_key(self, row: Row, ctx: ImportContext, issues: list[Issue]) -> str | None:
         raw = row.values.get(self.key_field)
@@ -802,7 +807,7 @@ class _ServiceImporter(Importer):
                 continue
             instance = existing.get(key)
             if instance is not None:
-                result.changed = tuple(name for name, value in data.items() if getattr(instance, name) != value)
+                result.changed = tuple(name for name, value in data.items() if self.current(instance, name) != value)
                 if not result.changed:
                     result.action = RowAction.UNCHANGED
                     continue
@@ -836,7 +841,7 @@ SUPPLIER_COLUMNS = ColumnMap({
 }, required=("nip",))
 
 
-class SupplierImporter(_ServiceImporter):
+class SupplierImporter(ServiceImporter):
     """Suppliers, created or updated by NIP."""
 
     key = "suppliers"
@@ -888,7 +893,7 @@ CONTRACT_COLUMNS = ColumnMap({
 }, required=("number", "supplier"))
 
 
-class ContractImporter(_ServiceImporter):
+class ContractImporter(ServiceImporter):
     """Contracts, created or updated by their number together with the supplier's NIP."""
 
     key = "contracts"
@@ -902,7 +907,7 @@ class ContractImporter(_ServiceImporter):
     def _cells(ctx: ImportContext) -> dict[str, FieldCells]:
         if "cells" not in ctx.cache:
             ctx.cache["cells"] = {
-                "signed_on": _field_cells(Contract, "signed_on"), "value": _field_cells(Contract, "value"),
+                "signed_on": field_cells(Contract, "signed_on"), "value": field_cells(Contract, "value"),
                 "funding_source": FieldCells(Contract._meta.get_field("funding_source"), ChoiceCells(FundingSource))}
         return ctx.cache["cells"]
 

@@ -290,15 +290,19 @@ def _apply_counts(batch: ImportBatch, summary: _Summary) -> None:
 
 
 def import_preview(*, table: str, file: IO[bytes], file_name: str, by: User | None, skip_invalid: bool = False,
-                   size: int | None = None, progress: Callable[[int], None] | None = None) -> ImportBatch:
+                   size: int | None = None, progress: Callable[[int], None] | None = None,
+                   check_size: bool = True) -> ImportBatch:
     """Dry-run an import of `file` into `table` and keep the file with what the run found.
 
     Raises InvalidInput (on `file`) for a file too large, empty, not a table or whose header matches
-    nothing: then nothing is kept. Invalid rows do not raise: they are the preview.
+    nothing: then nothing is kept. Invalid rows do not raise: they are the preview. The size limit
+    (IMPORT_MAX_UPLOAD_SIZE) is for uploads; the import_table command, run by an administrator on the
+    server, turns it off with `check_size=False`.
     """
     importer = get_importer(table)
     sha256, measured = _hash(file)
-    _check_size(size if size is not None else measured)
+    if check_size:
+        _check_size(size if size is not None else measured)
     name = (file_name or "import").replace("\\", "/").rsplit("/", 1)[-1][:200] or "import"
     with transaction.atomic():
         batch = ImportBatch(table=importer.key, file_name=name, size=measured, sha256=sha256,
@@ -310,6 +314,9 @@ def import_preview(*, table: str, file: IO[bytes], file_name: str, by: User | No
                 raise _DryRun
         except _DryRun:
             pass
+        except IntegrityError:
+            raise GuardFailed(_("The register changed while the import ran; preview the file again."),
+                              code="register_changed") from None
         file.seek(0)
         _apply_counts(batch, summary)
         batch.preview = _preview_of(summary, reading, importer)

@@ -55,6 +55,8 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "donations.decide_donationoffer",
         "donations.view_liquidation", "donations.add_liquidation", "donations.view_liquidationitem",
         "donations.record_liquidation",
+        # spreadsheets of suppliers, contracts and devices (each import also needs the table's own rights)
+        "core.view_importbatch", "core.view_importrow", "core.apply_importbatch",
     },
     Role.PROJECT_MANAGER: {
         "assets.view_supplier", "assets.view_contract", "assets.view_device", "assets.view_kit",
@@ -73,6 +75,8 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "donations.view_mayoralorder", "donations.view_orderannexdevice", "donations.view_orderannexbeneficiary",
         "donations.view_transfer", "donations.add_transfer", "donations.change_transfer",
         "donations.view_transferitem", "donations.view_transferevent", "donations.move_transfer",
+        # a project's list of beneficiaries from a spreadsheet
+        "core.view_importbatch", "core.view_importrow", "core.apply_importbatch",
     },
     Role.LEGAL_OFFICE: {
         "assets.view_supplier", "assets.view_contract", "assets.view_device", "assets.view_kit",

@@ -7,3 +7,10 @@ class DonationsConfig(AppConfig):
 
     name = "donations"
     verbose_name = _("Grant projects and transfers")
+
+    def ready(self) -> None:
+        from core.imports import register
+        from donations.imports import BeneficiaryImporter, OrderAnnexImporter
+
+        register(BeneficiaryImporter())
+        register(OrderAnnexImporter())

@@ -481,8 +481,10 @@ def order_annex_import(*, order: MayoralOrder, content: bytes, filename: str, by
 
 @transaction.atomic
 def order_annex_add(*, order: MayoralOrder, by: User | None, devices: list[Device] | None = None,
-                    beneficiaries: list[Beneficiary] | None = None) -> MayoralOrder:
-    """Add devices or beneficiaries to an order's annex by hand."""
+                    beneficiaries: list[Beneficiary] | None = None, lines: dict[str, dict[int, int]] | None = None,
+                    ) -> MayoralOrder:
+    """Add devices or beneficiaries to an order's annex by hand, or from a spreadsheet with their annex lines
+    (`lines`: {"devices": {device id: line}, "beneficiaries": {beneficiary id: line}})."""
     order = MayoralOrder.objects.select_for_update().get(pk=order.pk)
     if _order_used(order):
         raise GuardFailed(_("Devices have already left under order no. %(number)s; its annex is closed.")
@@ -496,10 +498,13 @@ def order_annex_add(*, order: MayoralOrder, by: User | None, devices: list[Devic
                                field="beneficiaries")
     have_d = set(order.annex_device_rows.values_list("device_id", flat=True))
     have_b = set(order.annex_beneficiary_rows.values_list("beneficiary_id", flat=True))
-    OrderAnnexDevice.objects.bulk_create([OrderAnnexDevice(order=order, device=d) for d in devices or ()
-                                          if d.pk not in have_d])
-    OrderAnnexBeneficiary.objects.bulk_create([OrderAnnexBeneficiary(order=order, beneficiary=b)
-                                               for b in beneficiaries or () if b.pk not in have_b])
+    device_lines = (lines or {}).get("devices", {})
+    beneficiary_lines = (lines or {}).get("beneficiaries", {})
+    OrderAnnexDevice.objects.bulk_create([OrderAnnexDevice(order=order, device=d, line=device_lines.get(d.pk))
+                                          for d in devices or () if d.pk not in have_d])
+    OrderAnnexBeneficiary.objects.bulk_create([
+        OrderAnnexBeneficiary(order=order, beneficiary=b, line=beneficiary_lines.get(b.pk))
+        for b in beneficiaries or () if b.pk not in have_b])
     _save(order, by=by, reason=_("annex completed"))
     return order
 
