@@ -7,13 +7,14 @@ from contextvars import ContextVar
 
 from django.contrib.auth.models import AbstractBaseUser
 
-# The history reason of saves that give none, while a caller (an import row) speaks for them.
+# Where the saves of a block come from (an import's row): it leads the reason in their history.
 _default_reason: ContextVar[str] = ContextVar("default_reason", default="")
 
 
 @contextmanager
 def change_reason(reason: str) -> Iterator[None]:
-    """Within the block, records saved without a reason of their own get `reason` in their history."""
+    """Within the block, the history reason of every audited save starts with `reason` ("import #3, row 7"),
+    followed by the save's own reason when it gives one."""
     token = _default_reason.set(reason)
     try:
         yield
@@ -30,7 +31,9 @@ def save_audited(instance, *, by: AbstractBaseUser | None, reason: str = "") -> 
     """Validate and save a record, with the actor and the reason in its history row."""
     instance.full_clean()
     instance._history_user = actor(by)
-    reason = reason or _default_reason.get()
+    context = _default_reason.get()
+    if context:
+        reason = f"{context}: {reason}" if reason else context
     if reason:
         # django-simple-history keeps at most 100 characters; the full reason is in the event row.
         instance._change_reason = reason if len(reason) <= 100 else reason[:99] + "…"
