@@ -639,27 +639,29 @@ def _ids_by_number(numbers: list[str]) -> dict[str, int]:
 
 
 def _load_suppliers(refs: Iterable[str], cache: dict[str, Any]) -> None:
-    """Suppliers by NIP (in any notation) or, failing that, by their exact name (case aside)."""
-    refs = list(refs)
+    """Suppliers by NIP (in any notation) or, failing that, by their name in any case.
+
+    An office has tens or hundreds of suppliers: they are read once per run and compared in Python, since
+    SQLite's LOWER() leaves Ł, Ś, Ż as they are.
+    """
+    refs = [ref for ref in refs if ref not in cache]
     if not refs:
         return
-    nips = {}
+    if "_all" not in cache:
+        by_nip: dict[str, int] = {}
+        by_name: dict[str, list[int]] = {}
+        for pk, nip, name in Supplier.objects.values_list("id", "nip", "name"):
+            by_nip[nip] = pk
+            by_name.setdefault(" ".join(name.casefold().split()), []).append(pk)
+        cache["_all"] = (by_nip, by_name)
+    by_nip, by_name = cache["_all"]
     for ref in refs:
         compact = stdnum_nip.compact(ref) if any(c.isdigit() for c in ref) else ""
-        if compact.isdigit() and len(compact) == 10:
-            nips[compact] = ref
-    for nip, pk in Supplier.objects.filter(nip__in=list(nips)).values_list("nip", "id"):
-        cache[nips[nip]] = pk
-    names = [ref for ref in refs if ref not in cache]
-    if names:
-        found: dict[str, list[int]] = {}
-        lowered = {ref.lower(): ref for ref in names}
-        for name, pk in (Supplier.objects.annotate(name_ci=Lower("name")).filter(name_ci__in=list(lowered))
-                         .values_list("name", "id")):
-            found.setdefault(lowered[name.lower()], []).append(pk)
-        for ref in names:
-            ids = found.get(ref, [])
-            cache[ref] = ids[0] if len(ids) == 1 else ("ambiguous" if ids else None)
+        if compact.isdigit() and len(compact) == 10 and compact in by_nip:
+            cache[ref] = by_nip[compact]
+            continue
+        ids = by_name.get(" ".join(ref.casefold().split()), [])
+        cache[ref] = ids[0] if len(ids) == 1 else ("ambiguous" if ids else None)
 
 
 # -- Snipe-IT -----------------------------------------------------------------------------------------------
