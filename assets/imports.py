@@ -232,6 +232,7 @@ class DeviceImporter(Importer):
     ignored = {"status": gettext_lazy("a device's status changes only through its lifecycle (loans, repairs, "
                                       "retirement…), never by an import")}
     permissions = ("assets.add_device", "assets.change_device", "assets.add_storagemedium")
+    view_permission = "assets.view_device"
     chunk_size = 2000
 
     def make_cells(self) -> dict[str, FieldCells]:
@@ -852,6 +853,7 @@ class SupplierImporter(ServiceImporter):
     model = Supplier
     key_field = "nip"
     permissions = ("assets.add_supplier", "assets.change_supplier")
+    view_permission = "assets.view_supplier"
 
     def row_key(self, row: Row, ctx: ImportContext, issues: list[Issue]) -> str | None:
         key = super().row_key(row, ctx, issues)
@@ -904,6 +906,7 @@ class ContractImporter(ServiceImporter):
     model = Contract
     key_field = "number"
     permissions = ("assets.add_contract", "assets.change_contract")
+    view_permission = "assets.view_contract"
 
     @staticmethod
     def _cells(ctx: ImportContext) -> dict[str, FieldCells]:

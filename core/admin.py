@@ -1,13 +1,29 @@
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
-from django.urls import reverse
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from core.admin_utils import run_service
+from core.choices import ImportStatus
 from core.exceptions import DomainError
-from core.models import StoredDocument
+from core.imports import (
+    Importer,
+    get_importer,
+    import_cancel,
+    import_confirm,
+    import_preview,
+    importers,
+    visible_batches,
+)
+from core.models import ImportBatch, StoredDocument
 
 
 class ServiceAdminMixin:
@@ -69,3 +85,259 @@ class HistoryAdmin(SimpleHistoryAdmin):
         if request.method == "POST":
             raise PermissionDenied
         return super().history_form_view(request, object_id, version_id, extra_context)
+
+
+# --- imports of spreadsheets ----------------------------------------------------------------------
+
+
+class ImportUploadForm(forms.Form):
+    """The file to preview and the table it goes into; only the tables the user may import are offered."""
+
+    table = forms.ChoiceField(label=_("table"))
+    file = forms.FileField(label=_("file"), help_text=_(
+        "CSV (UTF-8 or Windows-1250, separated by ; , tab or |) or XLSX; the first non-empty row is the header."))
+    skip_invalid = forms.BooleanField(label=_("skip invalid rows"), required=False, help_text=_(
+        "Apply the valid rows and report the invalid ones; otherwise any invalid row stops the import."))
+
+    def __init__(self, *args, tables: list[Importer], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["table"].choices = [(importer.key, importer.label) for importer in tables]
+
+
+class ImportConfirmForm(forms.Form):
+    """The confirmation names the file it confirms by the SHA-256 the preview showed."""
+
+    sha256 = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+
+class ImportCancelForm(forms.Form):
+    pass
+
+
+def _importer_or_none(table: str) -> Importer | None:
+    try:
+        return get_importer(table)
+    except DomainError:
+        return None  # a table no app imports any more: its record is still shown
+
+
+def _refusal(form: forms.Form, exc: DomainError | ValidationError) -> str:
+    """Put a service's refusal beside the field it names (or on top of the form); return its text."""
+    if isinstance(exc, DomainError):
+        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        return exc.message
+    form.add_error(None, exc.messages)
+    return "; ".join(exc.messages)
+
+
+def _counts(batch: ImportBatch) -> dict[str, int]:
+    return {"total": batch.rows_total, "created": batch.rows_created, "updated": batch.rows_updated,
+            "unchanged": batch.rows_unchanged, "invalid": batch.rows_invalid}
+
+
+class ImportTableFilter(admin.SimpleListFilter):
+    title = _("table")
+    parameter_name = "table"
+
+    def lookups(self, request, model_admin):
+        return [(importer.key, importer.label) for importer in importers()]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(table=self.value()) if self.value() else queryset
+
+
+@admin.register(ImportBatch)
+class ImportBatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Imports of spreadsheets: the record of each file and its dry run, read-only. A file is previewed from
+    "Import a spreadsheet"; the preview's page applies it (with the SHA-256 it showed) or cancels it."""
+
+    list_display = ["number", "file_name", "table_label", "status", "rows_total", "rows_created", "rows_updated",
+                    "rows_unchanged", "rows_invalid", "created_by", "created_at", "decided_by", "decided_at"]
+    list_display_links = ["number", "file_name"]
+    list_filter = ["status", ImportTableFilter, "skip_invalid", "created_at"]
+    search_fields = ["file_name", "sha256"]
+    list_select_related = ["created_by", "decided_by"]
+    date_hierarchy = "created_at"
+    fieldsets = [
+        (None, {"fields": ["table_label", "file_name", "size", "sha256", "file_format", "status", "skip_invalid"]}),
+        (_("Who and when"), {"fields": ["created_at", "created_by", "decided_at", "decided_by"]}),
+        (_("What the dry run found"), {"fields": ["rows_total", "rows_created", "rows_updated", "rows_unchanged",
+                                                  "rows_invalid"]}),
+    ]
+    readonly_fields = [name for _title, options in fieldsets for name in options["fields"]]
+    change_list_template = "admin/core/importbatch/change_list.html"
+    change_form_template = "admin/core/importbatch/change_form.html"
+
+    def get_queryset(self, request):
+        return visible_batches(request.user, super().get_queryset(request))
+
+    @admin.display(description=_("import"), ordering="pk")
+    def number(self, obj: ImportBatch) -> str:
+        return f"#{obj.pk}"
+
+    @admin.display(description=_("table"), ordering="table")
+    def table_label(self, obj: ImportBatch) -> str:
+        importer = _importer_or_none(obj.table)
+        return str(importer.label) if importer is not None else obj.table
+
+    @admin.display(description=_("file format"))
+    def file_format(self, obj: ImportBatch) -> str:
+        found = (obj.preview or {}).get("format") or {}
+        if found.get("kind") == "csv":
+            encoding = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8", "cp1250": "Windows-1250"}.get(found.get("encoding"))
+            delimiter = {"\t": "tab"}.get(found.get("delimiter"), found.get("delimiter"))
+            return f"CSV ({encoding or found.get('encoding')}, {delimiter})"
+        return (found.get("kind") or "—").upper()
+
+    def may_import(self, request, batch: ImportBatch | None = None) -> list[Importer]:
+        """The importers the user may use (for `batch`: its own, if they may)."""
+        if batch is not None:
+            importer = _importer_or_none(batch.table)
+            return [importer] if importer is not None and importer.user_may_import(request.user) else []
+        return [importer for importer in importers() if importer.user_may_import(request.user)]
+
+    # --- the record's page: the preview, and the forms to apply or cancel it ---
+
+    @staticmethod
+    def preview_context(batch: ImportBatch) -> dict:
+        preview = batch.preview or {}
+        errors = preview.get("errors", [])
+        return {
+            "batch": batch,
+            "kept": [(header, name) for name, header in preview.get("columns", {}).items()],  # in the file's order
+            "ignored": preview.get("ignored_columns", []),
+            "unknown": preview.get("unknown_columns", []),
+            "created": preview.get("created", []),
+            "updated": preview.get("updated", []),
+            "errors": errors,
+            "errors_total": preview.get("errors_total", len(errors)),
+            "previewed": batch.status == ImportStatus.PREVIEWED,
+            "blocked": batch.status == ImportStatus.PREVIEWED and batch.rows_invalid and not batch.skip_invalid,
+        }
+
+    def page_forms(self, request, batch: ImportBatch) -> list[dict]:
+        """The forms of admin/core/includes/page_forms.html: apply and cancel, while the batch is a preview."""
+        if batch.status != ImportStatus.PREVIEWED or not self.may_import(request, batch):
+            return []
+        counts = _counts(batch)
+        forms_ = []
+        if not (batch.rows_invalid and not batch.skip_invalid):
+            note = gettext("Writes exactly what the preview says: to create %(created)s, to update %(updated)s, "
+                           "unchanged %(unchanged)s.") % counts
+            if batch.rows_invalid:
+                note += " " + gettext("The invalid rows (%(invalid)s) are skipped and stay reported here.") % counts
+            forms_.append({"id": "core-import-confirm", "title": gettext("Apply the import"), "note": note,
+                           "url": self.move_url(batch, "confirm"), "button": gettext("Confirm and apply"),
+                           "form": ImportConfirmForm(initial={"sha256": batch.sha256}, prefix="confirm")})
+        forms_.append({"id": "core-import-cancel", "title": gettext("Cancel the import"),
+                       "note": gettext("Nothing is written; the record of the preview stays."),
+                       "url": self.move_url(batch, "cancel"), "button": gettext("Cancel the import"),
+                       "form": ImportCancelForm(prefix="cancel")})
+        return forms_
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = dict(extra_context or {})
+        batch = self.get_object(request, unquote(object_id))
+        if batch is not None and self.has_view_permission(request, batch):
+            extra_context["import_preview"] = self.preview_context(batch)
+            extra_context["page_forms"] = self.page_forms(request, batch)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = dict(extra_context or {})
+        extra_context["may_import"] = bool(self.may_import(request))
+        return super().changelist_view(request, extra_context)
+
+    # --- the views: upload (the dry run), confirm, cancel ---
+
+    def get_urls(self):
+        opts = self.model._meta
+        name = f"{opts.app_label}_{opts.model_name}"
+        return [
+            path("upload/", self.admin_site.admin_view(self.upload_view), name=f"{name}_upload"),
+            path("<int:pk>/confirm/", self.admin_site.admin_view(self.confirm_view), name=f"{name}_confirm"),
+            path("<int:pk>/cancel/", self.admin_site.admin_view(self.cancel_view), name=f"{name}_cancel"),
+            *super().get_urls(),
+        ]
+
+    def move_url(self, batch: ImportBatch, move: str) -> str:
+        opts = self.model._meta
+        return reverse(f"admin:{opts.app_label}_{opts.model_name}_{move}", args=[batch.pk])
+
+    def back_to_page(self, batch: ImportBatch) -> HttpResponseRedirect:
+        opts = self.model._meta
+        return HttpResponseRedirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[batch.pk]))
+
+    def upload_view(self, request):
+        """Preview a spreadsheet: the dry run writes nothing; its page shows what the import would do."""
+        tables = self.may_import(request)
+        if not tables or not self.has_view_permission(request):
+            raise PermissionDenied
+        posted = request.method == "POST"
+        form = ImportUploadForm(request.POST if posted else None, request.FILES if posted else None, tables=tables)
+        if posted and form.is_valid():
+            data = form.cleaned_data
+            upload = data["file"]
+            try:
+                batch = import_preview(table=data["table"], file=upload, file_name=upload.name, by=request.user,
+                                       skip_invalid=data["skip_invalid"], size=upload.size)
+            except (DomainError, ValidationError) as exc:
+                messages.error(request, _refusal(form, exc))
+            else:
+                counts = _counts(batch)
+                if batch.rows_invalid:
+                    messages.warning(request, gettext(
+                        "Dry run of %(file)s: %(invalid)s invalid rows of %(total)s; to create %(created)s, to update "
+                        "%(updated)s, unchanged %(unchanged)s. Nothing is written until you confirm.")
+                        % {"file": batch.file_name, **counts})
+                else:
+                    messages.success(request, gettext(
+                        "Dry run of %(file)s: to create %(created)s, to update %(updated)s, unchanged %(unchanged)s. "
+                        "Nothing is written until you confirm.") % {"file": batch.file_name, **counts})
+                return self.back_to_page(batch)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Import a spreadsheet"),
+            "form": form,
+            "tables": [{"label": importer.label, "columns": importer.template_header()} for importer in tables],
+            "media": self.media + form.media,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/core/importbatch/upload.html", context)
+
+    def _posted(self, request, pk: int) -> tuple[ImportBatch, bool]:
+        """The batch of a move's URL; the move needs a POST and the right to import into the batch's table."""
+        batch = get_object_or_404(ImportBatch, pk=pk)
+        if not self.has_view_permission(request, batch):
+            raise PermissionDenied
+        if request.method != "POST":
+            return batch, False
+        if not self.may_import(request, batch):
+            raise PermissionDenied
+        return batch, True
+
+    def confirm_view(self, request, pk: int):
+        batch, posted = self._posted(request, pk)
+        if not posted:
+            return self.back_to_page(batch)
+        form = ImportConfirmForm(request.POST, prefix="confirm")
+        if not form.is_valid():
+            messages.error(request, gettext("Confirm the import from its page, with the SHA-256 of the previewed "
+                                            "file."))
+            return self.back_to_page(batch)
+        applied = run_service(request, import_confirm, batch=batch, by=request.user, sha256=form.cleaned_data["sha256"])
+        if applied is not None:
+            counts = _counts(applied)
+            message = gettext("Import #%(id)s applied: created %(created)s, updated %(updated)s, unchanged "
+                              "%(unchanged)s.") % {"id": applied.pk, **counts}
+            if applied.rows_invalid:
+                message += " " + gettext("Invalid rows skipped: %(invalid)s.") % counts
+            messages.success(request, message)
+        return self.back_to_page(batch)
+
+    def cancel_view(self, request, pk: int):
+        batch, posted = self._posted(request, pk)
+        if posted:
+            run_service(request, import_cancel, batch=batch, by=request.user,
+                        success=gettext("Import #%(id)s cancelled; nothing was written.") % {"id": batch.pk})
+        return self.back_to_page(batch)

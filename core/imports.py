@@ -49,6 +49,7 @@ __all__ = [
     "import_preview",
     "importers",
     "register",
+    "visible_batches",
 ]
 
 User = AbstractBaseUser
@@ -136,6 +137,9 @@ class Importer:
     columns: ColumnMap
     ignored: dict[str, Any] = {}
     permissions: tuple[str, ...] = ()  # needed to import into this table
+    # Needed to see this table's imports at all: their files and previews carry the table's data (the
+    # beneficiaries' names and addresses), so whoever may not read the table may not read its imports.
+    view_permission: str = ""
     chunk_size = 2000
 
     def process(self, rows: list[Row], ctx: ImportContext) -> list[RowResult]:
@@ -151,6 +155,14 @@ class Importer:
 
 
 _REGISTRY: dict[str, Importer] = {}
+
+
+def visible_batches(user, queryset=None):
+    """The imports `user` may read: those of the tables whose records they may read."""
+    queryset = ImportBatch.objects.all() if queryset is None else queryset
+    if not (user and user.is_active and user.has_perm("core.view_importbatch")):
+        return queryset.none()
+    return queryset.filter(table__in=[i.key for i in _REGISTRY.values() if user.has_perm(i.view_permission)])
 
 
 def register(importer: Importer) -> Importer:

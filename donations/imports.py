@@ -52,6 +52,7 @@ class BeneficiaryImporter(ServiceImporter):
     model = Beneficiary
     key_field = "code"
     permissions = ("donations.add_beneficiary", "donations.change_beneficiary")
+    view_permission = "donations.view_beneficiary"
 
     @staticmethod
     def _cells(ctx: ImportContext) -> dict[str, FieldCells]:
@@ -135,6 +136,7 @@ class OrderAnnexImporter(Importer):
     label = gettext_lazy("annexes of mayoral orders")
     columns = ANNEX_IMPORT_COLUMNS
     permissions = ("donations.add_orderannexdevice", "donations.add_orderannexbeneficiary")
+    view_permission = "donations.view_mayoralorder"
     chunk_size = 1000
 
     def process(self, rows: list[Row], ctx: ImportContext) -> list[RowResult]:

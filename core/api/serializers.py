@@ -1,7 +1,8 @@
 from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from core.models import StoredDocument
+from core.models import ImportBatch, StoredDocument
 
 
 class StoredDocumentSerializer(serializers.ModelSerializer):
@@ -22,3 +23,98 @@ class StoredDocumentSerializer(serializers.ModelSerializer):
         request = self.context.get("request")
         url = reverse("document-download", kwargs={"code": obj.code})
         return request.build_absolute_uri(url) if request else url
+
+
+# --- imports of spreadsheets ----------------------------------------------------------------------
+
+
+class ImportCountsSerializer(serializers.Serializer):
+    """What the dry run found, row by row; after the confirmation, what the import did."""
+
+    rows_total = serializers.IntegerField()
+    rows_created = serializers.IntegerField()
+    rows_updated = serializers.IntegerField()
+    rows_unchanged = serializers.IntegerField()
+    rows_invalid = serializers.IntegerField()
+
+
+class ImportFormatSerializer(serializers.Serializer):
+    kind = serializers.CharField(help_text="csv or xlsx")
+    encoding = serializers.CharField(allow_null=True)
+    delimiter = serializers.CharField(allow_null=True)
+
+
+class ImportIgnoredColumnSerializer(serializers.Serializer):
+    column = serializers.CharField(help_text="The column as the file heads it.")
+    reason = serializers.CharField(help_text="Why the import never writes it.")
+
+
+class ImportKeySerializer(serializers.Serializer):
+    row = serializers.IntegerField(help_text="The row's number in the file (the header is row 1).")
+    key = serializers.CharField(help_text="The record's key: an inventory number, a NIP, ...")
+
+
+class ImportUpdateKeySerializer(ImportKeySerializer):
+    fields = serializers.ListField(child=serializers.CharField(), help_text="The fields the row changes.")
+
+
+class ImportIssueSerializer(serializers.Serializer):
+    row = serializers.IntegerField(help_text="The row's number in the file (the header is row 1).")
+    column = serializers.CharField(help_text="The column as the file heads it.")
+    value = serializers.CharField(allow_blank=True)
+    reason = serializers.CharField()
+
+
+class ImportBatchPreviewSerializer(serializers.Serializer):
+    """The preview as the dry run stored it; lists keep their first rows only, the counts are complete."""
+
+    format = ImportFormatSerializer()
+    columns = serializers.DictField(child=serializers.CharField(),
+                                    help_text="The columns kept: field -> the column as the file heads it.")
+    ignored_columns = ImportIgnoredColumnSerializer(many=True, help_text="Columns recognised but never imported.")
+    unknown_columns = serializers.ListField(child=serializers.CharField(), help_text="Columns that mean no field.")
+    created = ImportKeySerializer(many=True, help_text="The first rows that create a record.")
+    updated = ImportUpdateKeySerializer(many=True, help_text="The first rows that change a record.")
+    errors = ImportIssueSerializer(many=True, help_text="The first problems of the invalid rows.")
+    errors_total = serializers.IntegerField(help_text="Every problem found, listed or not.")
+
+
+class ImportBatchSerializer(serializers.ModelSerializer):
+    """An import: the file (name, size, SHA-256 to confirm it with), its status, and what the dry run found."""
+
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    counts = ImportCountsSerializer(source="*", read_only=True)
+    preview = serializers.SerializerMethodField()
+    allowed_transitions = serializers.ListField(child=serializers.CharField(), read_only=True)
+
+    class Meta:
+        model = ImportBatch
+        fields = ["id", "table", "file_name", "size", "sha256", "status", "skip_invalid", "created_at", "created_by",
+                  "decided_at", "decided_by", "counts", "preview", "allowed_transitions"]
+        read_only_fields = fields
+
+    @extend_schema_field(ImportBatchPreviewSerializer)
+    def get_preview(self, obj: ImportBatch) -> dict:
+        return obj.preview  # as stored: the JSON is the record
+
+
+class ImportUploadSerializer(serializers.Serializer):
+    table = serializers.CharField(max_length=40, help_text="The table to import into, as /api/imports/tables/ lists it.")
+    file = serializers.FileField(help_text="A CSV (UTF-8 or Windows-1250, any of ; , tab |) or an XLSX file.")
+    skip_invalid = serializers.BooleanField(
+        default=False, help_text="Apply the valid rows and report the invalid ones; otherwise any invalid row stops "
+                                 "the import.")
+
+
+class ImportConfirmSerializer(serializers.Serializer):
+    sha256 = serializers.CharField(required=False, allow_blank=True, max_length=64,
+                                   help_text="The SHA-256 of the previewed file, as the preview shows it.")
+    file = serializers.FileField(required=False, help_text="Or the previewed file, sent again.")
+
+
+class ImportTableSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+    columns = serializers.ListField(child=serializers.CharField(),
+                                    help_text="The header of an empty file to fill in, by field name.")

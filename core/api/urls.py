@@ -1,4 +1,4 @@
 """The core's API routes; config/api.py mounts them on the one API router."""
-from core.api.views import StoredDocumentViewSet
+from core.api.views import ImportBatchViewSet, StoredDocumentViewSet
 
-routes = [("documents", StoredDocumentViewSet, "document")]
+routes = [("documents", StoredDocumentViewSet, "document"), ("imports", ImportBatchViewSet, "import-batch")]

@@ -1,10 +1,38 @@
-import django_filters
-from rest_framework import viewsets
+from __future__ import annotations
 
-from core.api.serializers import StoredDocumentSerializer
+import django_filters
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+
+from core.api.serializers import (
+    ImportBatchSerializer,
+    ImportConfirmSerializer,
+    ImportTableSerializer,
+    ImportUploadSerializer,
+    StoredDocumentSerializer,
+)
 from core.api.viewsets import HolderScopedMixin
-from core.choices import DocumentKind
-from core.models import StoredDocument
+from core.choices import DocumentKind, ImportStatus
+from core.imports import (
+    Importer,
+    get_importer,
+    import_cancel,
+    import_confirm,
+    import_preview,
+    importers,
+    visible_batches,
+)
+from core.models import ImportBatch, StoredDocument
+from core.permissions import require_perm
 
 
 class StoredDocumentFilterSet(django_filters.FilterSet):
@@ -23,3 +51,104 @@ class StoredDocumentViewSet(HolderScopedMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = StoredDocumentSerializer
     filterset_class = StoredDocumentFilterSet
     lookup_field = "code"
+
+
+# --- imports of spreadsheets ----------------------------------------------------------------------
+
+def _tables() -> list[tuple[str, str]]:
+    # Called when a filter is built: the importers are registered by the apps' ready().
+    return [(importer.key, importer.label) for importer in importers()]
+
+
+class ImportBatchFilterSet(django_filters.FilterSet):
+    table = django_filters.MultipleChoiceFilter(choices=_tables)
+    status = django_filters.MultipleChoiceFilter(choices=ImportStatus.choices)
+    created_by_id = django_filters.ModelMultipleChoiceFilter(field_name="created_by",
+                                                             queryset=get_user_model().objects.all())
+    created_at = django_filters.DateFromToRangeFilter()
+    q = django_filters.CharFilter(method="search", label=gettext_lazy("Search"))
+
+    class Meta:
+        model = ImportBatch
+        fields = ["table", "status", "created_by_id", "created_at", "sha256"]
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(file_name__icontains=value) | Q(sha256__startswith=value.lower()))
+
+
+# Every import needs this; the table's own add/change permissions are checked against its importer.
+APPLY_IMPORT = require_perm("core.apply_importbatch")
+
+
+def _may_import(user, importer: Importer) -> None:
+    if not importer.user_may_import(user):
+        raise PermissionDenied(_("You may not import into “%(table)s”.") % {"table": importer.label})
+
+
+class ImportBatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Imports of spreadsheets. POST a file to preview it (a dry run: nothing is written, the file and what
+    the run found are kept); confirm the preview with the file's SHA-256 to apply it, or cancel it."""
+
+    queryset = ImportBatch.objects.select_related("created_by", "decided_by")
+    serializer_class = ImportBatchSerializer
+    filterset_class = ImportBatchFilterSet
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    ordering_fields = ["created_at", "decided_at", "file_name", "rows_total", "rows_invalid"]
+
+    def get_queryset(self):
+        return visible_batches(self.request.user, super().get_queryset())
+
+    def _read(self, batch: ImportBatch, code: int = status.HTTP_200_OK) -> Response:
+        batch = self.get_queryset().get(pk=batch.pk)
+        return Response(self.get_serializer(batch).data, status=code)
+
+    @extend_schema(request={"multipart/form-data": ImportUploadSerializer}, responses={201: ImportBatchSerializer})
+    def create(self, request, *args, **kwargs):
+        """Preview an import: a dry run of the whole file, kept with its counts and every invalid row."""
+        payload = ImportUploadSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        importer = get_importer(data["table"])
+        _may_import(request.user, importer)
+        upload = data["file"]
+        batch = import_preview(table=importer.key, file=upload, file_name=upload.name, by=request.user,
+                               skip_invalid=data["skip_invalid"], size=upload.size)
+        return self._read(batch, status.HTTP_201_CREATED)
+
+    def get_permissions(self):
+        if self.action == "create":
+            return [APPLY_IMPORT()]
+        return super().get_permissions()
+
+    @extend_schema(request={"application/json": ImportConfirmSerializer, "multipart/form-data": ImportConfirmSerializer},
+                   responses=ImportBatchSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[APPLY_IMPORT])
+    def confirm(self, request, pk=None):
+        """Apply the preview, exactly as previewed: prove the file with its SHA-256 (or send it again)."""
+        batch = self.get_object()
+        payload = ImportConfirmSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        _may_import(request.user, get_importer(batch.table))
+        batch = import_confirm(batch=batch, by=request.user, sha256=payload.validated_data.get("sha256", ""),
+                               file=payload.validated_data.get("file"))
+        return self._read(batch)
+
+    @extend_schema(request=None, responses=ImportBatchSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[APPLY_IMPORT])
+    def cancel(self, request, pk=None):
+        """Drop a preview that will not be applied; the record stays."""
+        batch = self.get_object()
+        _may_import(request.user, get_importer(batch.table))
+        return self._read(import_cancel(batch=batch, by=request.user))
+
+    @extend_schema(responses=ImportTableSerializer(many=True))
+    @action(detail=False, methods=["get"], permission_classes=[IsAuthenticated], filter_backends=[],
+            pagination_class=None)
+    def tables(self, request):
+        """The tables the user may import into, with the columns of an empty file to fill in."""
+        rows = [{"key": importer.key, "label": str(importer.label), "columns": importer.template_header()}
+                for importer in importers() if importer.user_may_import(request.user)]
+        return Response(ImportTableSerializer(rows, many=True).data)
