@@ -476,10 +476,13 @@ class _Chunk:
             pairs[pair] = index
         if not pairs:
             return
+        # Both columns of the unique index, and its condition as written in it, so that PostgreSQL uses it.
+        makers = sorted({maker for maker, _serial in pairs})
         serials = sorted({serial for _maker, serial in pairs})
         for start in range(0, len(serials), 900):
-            clashes = (Device.objects.exclude(serial_number="").annotate(serial_ci=Lower("serial_number"))
-                       .filter(serial_ci__in=serials[start:start + 900])
+            clashes = (Device.objects.exclude(serial_number="")
+                       .annotate(maker_ci=Lower("manufacturer"), serial_ci=Lower("serial_number"))
+                       .filter(maker_ci__in=makers, serial_ci__in=serials[start:start + 900]).order_by()
                        .values_list("id", "inventory_number", "manufacturer", "serial_number"))
             for pk, number, maker, serial in clashes:
                 index = pairs.get((maker.lower(), serial.lower()))
@@ -536,7 +539,10 @@ class _Chunk:
                     serials[entry.serial_number] = index
         wanted = list(serials)
         for start in range(0, len(wanted), 900):
-            for serial, number in (StorageMedium.objects.filter(serial_number__in=wanted[start:start + 900])
+            # The unique index is partial (serial_number <> ''): its condition, written out, lets PostgreSQL
+            # use it for a list longer than the hundred values its planner would check against the condition.
+            for serial, number in (StorageMedium.objects.exclude(serial_number="")
+                                   .filter(serial_number__in=wanted[start:start + 900]).order_by()
                                    .values_list("serial_number", "device__inventory_number")):
                 self.fail(serials[serial], "media", serial,
                           _("a storage medium with this serial number is already registered, in %(number)s")
@@ -634,7 +640,7 @@ def _writer(model: type[models.Model]) -> BulkWriter:
 def _ids_by_number(numbers: list[str]) -> dict[str, int]:
     ids: dict[str, int] = {}
     for start in range(0, len(numbers), 900):
-        ids.update(Device.objects.filter(inventory_number__in=numbers[start:start + 900])
+        ids.update(Device.objects.filter(inventory_number__in=numbers[start:start + 900]).order_by()
                    .values_list("inventory_number", "id"))
     return ids
 

@@ -118,7 +118,7 @@ class ImportContext:
         keys = list(keys)
         found: dict[str, int] = {}
         for start in range(0, len(keys), 900):
-            found.update(ImportRow.objects.filter(batch=self.batch, key__in=keys[start:start + 900])
+            found.update(ImportRow.objects.filter(batch=self.batch, key__in=keys[start:start + 900]).order_by()
                          .values_list("key", "row"))
         return found
 
