@@ -32,8 +32,9 @@ from stdnum.pl import nip as stdnum_nip
 from assets import services
 from assets.choices import DeviceKind, DeviceStatus, FundingSource, ManagedBy, MediumKind
 from assets.models import Contract, Device, DeviceEvent, Kit, StorageMedium, Supplier
+from assets.resources import MEDIA_SEPARATOR
 from core.audit import change_reason
-from core.bulk import BulkWriter
+from core.bulk import BulkWriter, fetch_in, table
 from core.choices import RowAction
 from core.exceptions import DomainError
 from core.imports import ImportContext, Importer, Issue, RowResult
@@ -162,31 +163,47 @@ _MEDIA_SPLIT = re.compile(r"(?<!\\)\|")
 _MEDIUM_KINDS = ChoiceCells(MediumKind, {"ssd sata": MediumKind.SSD, "sd": MediumKind.FLASH_CARD})
 
 
+# (kind, capacity) as written -> as stored: a register's media come in a handful of kinds and sizes.
+_KIND_CAPACITY: dict[tuple[str, str], tuple[str, int]] = {}
+
+
+def _kind_and_capacity(kind_text: str, capacity_text: str, part: str) -> tuple[str, int]:
+    known = _KIND_CAPACITY.get((kind_text, capacity_text))
+    if known is not None:
+        return known
+    kind = _MEDIUM_KINDS(kind_text)
+    if not kind:
+        raise ValueError(_("“%(entry)s” has no kind") % {"entry": part})
+    capacity = parse_int(capacity_text.strip().removesuffix("GB").removesuffix("gb"))
+    if capacity is None or capacity < 1:
+        raise ValueError(_("“%(entry)s” needs a capacity in GB of at least 1") % {"entry": part})
+    if len(_KIND_CAPACITY) < 1000:
+        _KIND_CAPACITY[(kind_text, capacity_text)] = (kind, capacity)
+    return kind, capacity
+
+
 def parse_media(value: Any) -> list[MediumEntry]:
     """The media cell of the register's export (see assets.resources.format_media): ``hdd:500:WD-123|ssd:256:``."""
     text = as_text(value)
     if not text:
         return []
     entries = []
-    for part in _split_media(text):
+    max_length = StorageMedium._meta.get_field("serial_number").max_length
+    for part in (text.split(MEDIA_SEPARATOR) if "\\" not in text else _MEDIA_SPLIT.split(text)):
+        part = part.strip()
+        if not part:
+            continue
         pieces = part.split(":", 2)
         if len(pieces) < 2:
             raise ValueError(_("“%(entry)s” is not kind:capacity_gb:serial_number") % {"entry": part})
-        kind = _MEDIUM_KINDS(pieces[0])
-        if not kind:
-            raise ValueError(_("“%(entry)s” has no kind") % {"entry": part})
-        capacity = parse_int(pieces[1].strip().removesuffix("GB").removesuffix("gb"))
-        if capacity is None or capacity < 1:
-            raise ValueError(_("“%(entry)s” needs a capacity in GB of at least 1") % {"entry": part})
-        serial = pieces[2].strip().replace("\\|", "|").replace("\\\\", "\\") if len(pieces) == 3 else ""
-        if len(serial) > StorageMedium._meta.get_field("serial_number").max_length:
+        kind, capacity = _kind_and_capacity(pieces[0], pieces[1], part)
+        serial = pieces[2].strip() if len(pieces) == 3 else ""
+        if "\\" in serial:
+            serial = serial.replace("\\|", "|").replace("\\\\", "\\")
+        if len(serial) > max_length:
             raise ValueError(_("“%(entry)s” has a serial number that is too long") % {"entry": part})
         entries.append(MediumEntry(kind, capacity, serial))
     return entries
-
-
-def _split_media(text: str) -> list[str]:
-    return [part.strip() for part in _MEDIA_SPLIT.split(text) if part.strip()]
 
 
 # -- devices ------------------------------------------------------------------------------------------------
@@ -476,21 +493,24 @@ class _Chunk:
             pairs[pair] = index
         if not pairs:
             return
-        # Both columns of the unique index, and its condition as written in it, so that PostgreSQL uses it.
-        makers = sorted({maker for maker, _serial in pairs})
-        serials = sorted({serial for _maker, serial in pairs})
-        for start in range(0, len(serials), 900):
-            clashes = (Device.objects.exclude(serial_number="")
-                       .annotate(maker_ci=Lower("manufacturer"), serial_ci=Lower("serial_number"))
-                       .filter(maker_ci__in=makers, serial_ci__in=serials[start:start + 900]).order_by()
-                       .values_list("id", "inventory_number", "manufacturer", "serial_number"))
-            for pk, number, maker, serial in clashes:
-                index = pairs.get((maker.lower(), serial.lower()))
-                if index is None or self.keys[index] == number:
-                    continue
-                self.fail(index, "serial_number", self.merged[index]["serial_number"],
-                          _("another device of this manufacturer has this serial number: %(number)s")
-                          % {"number": number})
+        # The unique index's expressions and its condition as written in it, so that PostgreSQL uses it;
+        # each value as written too, since SQLite's LOWER() (and so its index) leaves Ł and Ś as they are.
+        makers = sorted({name for (maker, _serial), index in pairs.items()
+                         for name in (maker, self.merged[index]["manufacturer"])})
+        serials = sorted({name for (_maker, serial), index in pairs.items()
+                          for name in (serial, self.merged[index]["serial_number"])})
+        sql = f"SELECT inventory_number, manufacturer, serial_number FROM {table(Device)} WHERE NOT (serial_number = '')"
+        if len(makers) <= 300:
+            sql += f" AND LOWER(manufacturer) IN ({', '.join(['%s'] * len(makers))})"
+        else:  # a file of many makers: the serial numbers alone narrow it enough
+            makers = []
+        clashes = fetch_in(f"{sql} AND LOWER(serial_number) IN ({{values}})", serials, before=makers)
+        for number, maker, serial in clashes:
+            index = pairs.get((maker.lower(), serial.lower()))
+            if index is None or self.keys[index] == number:
+                continue
+            self.fail(index, "serial_number", self.merged[index]["serial_number"],
+                      _("another device of this manufacturer has this serial number: %(number)s") % {"number": number})
 
     # 6. media: new ones are added; those already in the device are matched; none is taken away
     def check_media(self) -> None:
@@ -541,9 +561,10 @@ class _Chunk:
         for start in range(0, len(wanted), 900):
             # The unique index is partial (serial_number <> ''): its condition, written out, lets PostgreSQL
             # use it for a list longer than the hundred values its planner would check against the condition.
-            for serial, number in (StorageMedium.objects.exclude(serial_number="")
-                                   .filter(serial_number__in=wanted[start:start + 900]).order_by()
-                                   .values_list("serial_number", "device__inventory_number")):
+            for serial, number in fetch_in(
+                    f"SELECT m.serial_number, d.inventory_number FROM {table(StorageMedium)} m "
+                    f"JOIN {table(Device)} d ON d.id = m.device_id "
+                    f"WHERE NOT (m.serial_number = '') AND m.serial_number IN ({{values}})", wanted[start:start + 900]):
                 self.fail(serials[serial], "media", serial,
                           _("a storage medium with this serial number is already registered, in %(number)s")
                           % {"number": number})
@@ -568,6 +589,7 @@ class _Chunk:
                 result.action = RowAction.UNCHANGED
         device_writer = _writer(Device)
         now = ctx.now
+        reasons = {index: ctx.reason(self.rows[index].number) for index in creates + updates}
         if creates:
             rows = []
             for index in creates:
@@ -580,11 +602,11 @@ class _Chunk:
             for row in rows:
                 row["id"] = ids[row["inventory_number"]]
             device_writer.write_history(rows, history_type="+", user_id=ctx.user_id,
-                                        reasons=[ctx.reason(self.rows[i].number) for i in creates])
-            reason = _("registered by import #%(id)s") % {"id": ctx.batch.pk}
+                                        reasons=[reasons[i] for i in creates])
+            reason = _("registered by import #%(id)s") % {"id": ctx.batch.pk} + ", " + _("row") + " "
             _writer(DeviceEvent).insert([
                 {"device_id": row["id"], "occurred_at": now, "actor_id": ctx.user_id, "from_status": "",
-                 "to_status": DeviceStatus.IN_STOCK, "reason": f"{reason}, {_('row')} {self.rows[i].number}",
+                 "to_status": DeviceStatus.IN_STOCK, "reason": f"{reason}{self.rows[i].number}",
                  "reference": "", "document_id": None, "request_id": "", "import_batch_id": ctx.batch.pk}
                 for row, i in zip(rows, creates)])
             for row, index in zip(rows, creates):
@@ -599,7 +621,7 @@ class _Chunk:
             device_writer.write_history(
                 [row for row, i in zip(rows, updates) if set(self.results[i].changed) - {"media"}],
                 history_type="~", user_id=ctx.user_id,
-                reasons=[ctx.reason(self.rows[i].number) for i in updates if set(self.results[i].changed) - {"media"}])
+                reasons=[reasons[i] for i in updates if set(self.results[i].changed) - {"media"}])
         media_rows = []
         media_reasons = []
         for index in creates + updates:
@@ -608,20 +630,27 @@ class _Chunk:
                                    "model": "", "serial_number": entry.serial_number, "capacity_gb": entry.capacity_gb,
                                    "may_hold_personal_data": True, "notes": "", "removed_at": None,
                                    "created_at": now, "updated_at": now})
-                media_reasons.append(ctx.reason(self.rows[index].number))
+                media_reasons.append(reasons[index])
         if media_rows:
             medium_writer = _writer(StorageMedium)
             last = StorageMedium.objects.order_by("-id").values_list("id", flat=True).first() or 0
             medium_writer.insert(media_rows)
             device_ids = sorted({row["device_id"] for row in media_rows})
-            written = []
-            for start in range(0, len(device_ids), 900):
-                written.extend(StorageMedium.objects.filter(device_id__in=device_ids[start:start + 900], id__gt=last)
-                               .order_by("id").values())
-            # Inserted in order, so their ids come in the same order as the rows (and their reasons).
-            medium_writer.write_history(written, history_type="+", user_id=ctx.user_id,
-                                        reasons=media_reasons if len(written) == len(media_reasons) else
-                                        [ctx.reason(0)] * len(written))
+            written = fetch_in(f"SELECT id, device_id, kind, capacity_gb, serial_number FROM {table(StorageMedium)} "
+                               f"WHERE id > %s AND device_id IN ({{values}})", device_ids, before=[last])
+            # Each new medium's id, matched by what it is (two media of a device alike in kind, size and an
+            # empty serial number are interchangeable for their history rows).
+            waiting: dict[tuple, list[dict]] = {}
+            for row in media_rows:
+                key = (row["device_id"], row["kind"], row["capacity_gb"], row["serial_number"])
+                waiting.setdefault(key, []).append(row)
+            for pk, device_id, kind, capacity, serial in sorted(written):
+                rows_alike = waiting.get((device_id, kind, capacity, serial))
+                if rows_alike:
+                    rows_alike.pop(0)["id"] = pk
+            if any(waiting.values()):
+                raise RuntimeError("The storage media written by the import could not be read back.")
+            medium_writer.write_history(media_rows, history_type="+", user_id=ctx.user_id, reasons=media_reasons)
 
 
 _WRITERS: dict[type, BulkWriter] = {}
@@ -638,11 +667,8 @@ def _writer(model: type[models.Model]) -> BulkWriter:
 
 
 def _ids_by_number(numbers: list[str]) -> dict[str, int]:
-    ids: dict[str, int] = {}
-    for start in range(0, len(numbers), 900):
-        ids.update(Device.objects.filter(inventory_number__in=numbers[start:start + 900]).order_by()
-                   .values_list("inventory_number", "id"))
-    return ids
+    return dict(fetch_in(f"SELECT inventory_number, id FROM {table(Device)} WHERE inventory_number IN ({{values}})",
+                         numbers))
 
 
 def _load_suppliers(refs: Iterable[str], cache: dict[str, Any]) -> None:

@@ -19,6 +19,7 @@ How one import goes:
 """
 from __future__ import annotations
 
+import gc
 import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -115,12 +116,10 @@ class ImportContext:
 
     def earlier_rows(self, keys: Iterable[str]) -> dict[str, int]:
         """Keys already claimed by an earlier chunk of this file, with the row that claimed them."""
-        keys = list(keys)
-        found: dict[str, int] = {}
-        for start in range(0, len(keys), 900):
-            found.update(ImportRow.objects.filter(batch=self.batch, key__in=keys[start:start + 900]).order_by()
-                         .values_list("key", "row"))
-        return found
+        from core.bulk import fetch_in, table
+
+        return dict(fetch_in(f"SELECT key, row FROM {table(ImportRow)} WHERE batch_id = %s AND key IN ({{values}})",
+                             list(keys), before=[self.batch.pk]))
 
 
 class Importer:
@@ -241,6 +240,18 @@ def _record_rows(batch: ImportBatch, results: list[RowResult]) -> None:
 def _run(batch: ImportBatch, file: IO[bytes], *, importer: Importer, by: User | None,
          progress: Callable[[int], None] | None) -> tuple[_Summary, Reading]:
     """Read, validate and write the whole file; the caller's transaction decides whether it stays."""
+    # An import allocates millions of short-lived objects; each of Python's full collections would walk
+    # the whole heap of the process (Django, the app) again. Frozen, the heap is left out of them: a
+    # fifth of the time of a large import. The rows' own garbage is still collected as usual.
+    gc.freeze()
+    try:
+        return _read_and_write(batch, file, importer=importer, by=by, progress=progress)
+    finally:
+        gc.unfreeze()
+
+
+def _read_and_write(batch: ImportBatch, file: IO[bytes], *, importer: Importer, by: User | None,
+                    progress: Callable[[int], None] | None) -> tuple[_Summary, Reading]:
     with read_rows(file, filename=batch.file_name, columns=importer.columns) as reading:
         ctx = ImportContext(batch=batch, by=by, mapping=dict(reading.mapping), columns=importer.columns)
         summary = _Summary()
