@@ -15,6 +15,7 @@ Suppliers and contracts are few: their rows go through the register's services o
 from __future__ import annotations
 
 import re
+from operator import itemgetter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -338,25 +339,30 @@ class _Chunk:
                 self.keys[index] = None
         for index, key in enumerate(self.keys):
             self.results[index].key = key
-        wanted = [key for key in self.keys if key is not None]
+        # Which keys exist, by a plain lookup; then those devices in full (typed, locked) by their ids.
+        ids = [pk for _number, pk in _ids_by_number([key for key in self.keys if key is not None]).items()]
         fields = ("id", "status", "created_at", "updated_at", "status_changed_at", "retirement_reason") + DEVICE_ATTNAMES
-        for start in range(0, len(wanted), 900):
-            for values in (Device.objects.select_for_update().filter(inventory_number__in=wanted[start:start + 900])
+        for start in range(0, len(ids), 900):
+            for values in (Device.objects.select_for_update().filter(id__in=ids[start:start + 900])
                            .order_by().values(*fields)):
                 self.existing[values["inventory_number"]] = values
 
     # 2. every other cell, through its field
     def convert(self, present: set[str]) -> None:
-        cells = self.cells
+        active = [(name, convert, convert.seen) for name, convert in self.cells.items()
+                  if name != "inventory_number" and name in present]
         for index, row in enumerate(self.rows):
             if self.keys[index] is None:
                 continue
             values = self.values[index]
             issues: list[Issue] = []
-            for name, convert in cells.items():
-                if name == "inventory_number" or name not in present:
+            cells = row.values
+            for name, convert, seen in active:
+                raw = cells.get(name)
+                known = seen.get(raw)  # the cell converted before (cells are str, numbers, dates: hashable)
+                if known is not None and known[1] is None:
+                    values[name] = known[0]
                     continue
-                raw = row.values.get(name)
                 try:
                     values[name] = convert(raw)
                 except ValueError as error:
@@ -590,25 +596,25 @@ class _Chunk:
         device_writer = _writer(Device)
         now = ctx.now
         reasons = {index: ctx.reason(self.rows[index].number) for index in creates + updates}
+        user_id = ctx.user_id
         if creates:
             rows = []
+            fresh = {"status": DeviceStatus.IN_STOCK, "status_changed_at": now, "retirement_reason": "",
+                     "created_at": now, "updated_at": now}
+            pick = itemgetter(*DEVICE_ATTNAMES)
             for index in creates:
-                merged = self.merged[index]
-                rows.append({**{name: merged.get(name) for name in DEVICE_ATTNAMES},
-                             "status": DeviceStatus.IN_STOCK, "status_changed_at": now, "retirement_reason": "",
-                             "created_at": now, "updated_at": now})
-            device_writer.insert(rows)
+                rows.append({**dict(zip(DEVICE_ATTNAMES, pick(self.merged[index]))), **fresh})
+            written = device_writer.insert(rows)
             ids = _ids_by_number([row["inventory_number"] for row in rows])
             for row in rows:
                 row["id"] = ids[row["inventory_number"]]
-            device_writer.write_history(rows, history_type="+", user_id=ctx.user_id,
-                                        reasons=[reasons[i] for i in creates])
+            device_writer.write_history_of_inserted(written, [row["id"] for row in rows], user_id=user_id,
+                                                    reasons=[reasons[i] for i in creates])
             reason = _("registered by import #%(id)s") % {"id": ctx.batch.pk} + ", " + _("row") + " "
-            _writer(DeviceEvent).insert([
-                {"device_id": row["id"], "occurred_at": now, "actor_id": ctx.user_id, "from_status": "",
-                 "to_status": DeviceStatus.IN_STOCK, "reason": f"{reason}{self.rows[i].number}",
-                 "reference": "", "document_id": None, "request_id": "", "import_batch_id": ctx.batch.pk}
-                for row, i in zip(rows, creates)])
+            event = {"occurred_at": now, "actor_id": user_id, "from_status": "", "to_status": DeviceStatus.IN_STOCK,
+                     "reference": "", "document_id": None, "request_id": "", "import_batch_id": ctx.batch.pk}
+            _writer(DeviceEvent).insert([{**event, "device_id": row["id"], "reason": f"{reason}{self.rows[i].number}"}
+                                         for row, i in zip(rows, creates)])
             for row, index in zip(rows, creates):
                 self.merged[index]["id"] = row["id"]
         if updates:
@@ -620,7 +626,7 @@ class _Chunk:
                                       if set(self.results[i].changed) - {"media"}], changed)
             device_writer.write_history(
                 [row for row, i in zip(rows, updates) if set(self.results[i].changed) - {"media"}],
-                history_type="~", user_id=ctx.user_id,
+                history_type="~", user_id=user_id,
                 reasons=[reasons[i] for i in updates if set(self.results[i].changed) - {"media"}])
         media_rows = []
         media_reasons = []
@@ -634,9 +640,9 @@ class _Chunk:
         if media_rows:
             medium_writer = _writer(StorageMedium)
             last = StorageMedium.objects.order_by("-id").values_list("id", flat=True).first() or 0
-            medium_writer.insert(media_rows)
+            written = medium_writer.insert(media_rows)
             device_ids = sorted({row["device_id"] for row in media_rows})
-            written = fetch_in(f"SELECT id, device_id, kind, capacity_gb, serial_number FROM {table(StorageMedium)} "
+            found = fetch_in(f"SELECT id, device_id, kind, capacity_gb, serial_number FROM {table(StorageMedium)} "
                                f"WHERE id > %s AND device_id IN ({{values}})", device_ids, before=[last])
             # Each new medium's id, matched by what it is (two media of a device alike in kind, size and an
             # empty serial number are interchangeable for their history rows).
@@ -644,13 +650,14 @@ class _Chunk:
             for row in media_rows:
                 key = (row["device_id"], row["kind"], row["capacity_gb"], row["serial_number"])
                 waiting.setdefault(key, []).append(row)
-            for pk, device_id, kind, capacity, serial in sorted(written):
+            for pk, device_id, kind, capacity, serial in sorted(found):
                 rows_alike = waiting.get((device_id, kind, capacity, serial))
                 if rows_alike:
                     rows_alike.pop(0)["id"] = pk
             if any(waiting.values()):
                 raise RuntimeError("The storage media written by the import could not be read back.")
-            medium_writer.write_history(media_rows, history_type="+", user_id=ctx.user_id, reasons=media_reasons)
+            medium_writer.write_history_of_inserted(written, [row["id"] for row in media_rows], user_id=user_id,
+                                                    reasons=media_reasons)
 
 
 _WRITERS: dict[type, BulkWriter] = {}

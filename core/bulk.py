@@ -70,11 +70,16 @@ class _Table:
 
     def tuples(self, rows: Iterable[dict[str, Any]], defaults: dict[str, Any]) -> list[tuple]:
         # An import's rows share most dates and every timestamp: each distinct value is adapted once.
+        rows = list(rows)
+        if not rows:
+            return []
         pick = itemgetter(*self.attnames)
         adapted = [(index, adapt, {}) for index, adapt in enumerate(self.adapters) if adapt is not None]
+        # The rows of one call carry the same fields: defaults are merged in only when some are missing.
+        complete = all(name in rows[0] for name in self.attnames)
         out = []
         for row in rows:
-            values = pick({**defaults, **row})
+            values = pick(row if complete else {**defaults, **row})
             if len(self.attnames) == 1:
                 values = (values,)
             if adapted:
@@ -114,12 +119,22 @@ def _execute_many(sql: str, params: list[tuple]) -> None:
     prefix, marks = sql.rsplit(" VALUES ", 1)
     width = len(params[0])
     per = max(1, min(500, _parameter_limit() // width))
+    if connection.vendor == "sqlite":
+        # The driver's own placeholders, on the same connection and transaction: Django's cursor would
+        # rewrite every %s of a statement of thousands of them, for each statement.
+        marks = marks.replace("%s", "?")
+        connection.ensure_connection()
+        cursor = connection.connection.cursor()
+    else:
+        cursor = connection.cursor()
     full = f"{prefix} VALUES {', '.join([marks] * per)}"
-    with connection.cursor() as cursor:
+    try:
         for start in range(0, len(params), per):
             part = params[start:start + per]
             statement = full if len(part) == per else f"{prefix} VALUES {', '.join([marks] * len(part))}"
             cursor.execute(statement, list(chain.from_iterable(part)))
+    finally:
+        cursor.close()
 
 
 def _execute_each(sql: str, params: list[tuple]) -> None:
@@ -141,10 +156,35 @@ class BulkWriter:
             historical = history.model
             self.history = _Table(historical, [f for f in historical._meta.concrete_fields if not f.primary_key])
 
-    def insert(self, rows: list[dict[str, Any]]) -> None:
-        """Insert rows (without ids); the caller reads the new ids back by a natural key."""
-        if rows:
-            _execute_many(self.table.insert_sql, self.table.tuples(rows, self.table.defaults()))
+    def insert(self, rows: list[dict[str, Any]]) -> list[tuple]:
+        """Insert rows (without ids) and return the values written; the caller reads the new ids back by a
+        natural key, and hands both to `write_history_of_inserted`."""
+        if not rows:
+            return []
+        written = self.table.tuples(rows, self.table.defaults())
+        _execute_many(self.table.insert_sql, written)
+        return written
+
+    def write_history_of_inserted(self, written: list[tuple], ids: Sequence[int], *, user_id: int | None,
+                                  reasons: Sequence[str]) -> None:
+        """The "+" history rows of rows just inserted, from the very values `insert` wrote and their new ids.
+
+        A history table has the record's columns in an order of its own, then simple-history's: each history
+        row is picked from the written row with the id, the date, the type, the user and the reason after it.
+        """
+        if self.history is None or not written:
+            return
+        extras = ("id", "history_date", "history_type", "history_user_id", "history_change_reason")
+        source = {name: index for index, name in enumerate(self.table.attnames)}
+        source.update({name: len(self.table.attnames) + offset for offset, name in enumerate(extras)})
+        missing = [name for name in self.history.attnames if name not in source]
+        if missing:
+            raise ValueError(f"The history of {self.model.__name__} has columns the record has not: {missing}")
+        pick = itemgetter(*(source[name] for name in self.history.attnames))
+        when = connection.ops.adapt_datetimefield_value(timezone.now())
+        params = [pick((*row, pk, when, "+", user_id, reason[:100]))
+                  for row, pk, reason in zip(written, ids, reasons)]
+        _execute_many(self.history.insert_sql, params)
 
     def update(self, rows: list[dict[str, Any]], fields: Sequence[str]) -> None:
         """Set `fields` (attnames) of each row, found by its "id"; `updated_at` is set too when the model has it."""
@@ -176,8 +216,9 @@ class BulkWriter:
             return
         now = timezone.now()
         defaults = self.history.defaults()
-        defaults.update(history_date=now, history_type=history_type, history_user_id=user_id)
-        stamped = [{**row, "history_change_reason": reason[:100]} for row, reason in zip(rows, reasons)]
+        stamp = {"history_date": now, "history_type": history_type, "history_user_id": user_id}
+        stamped = [{**defaults, **row, **stamp, "history_change_reason": reason[:100]}
+                   for row, reason in zip(rows, reasons)]
         _execute_many(self.history.insert_sql, self.history.tuples(stamped, defaults))
 
 

@@ -64,6 +64,11 @@ def confirm(batch: ImportBatch, *, by=None) -> ImportBatch:
     return import_confirm(batch=batch, by=by, sha256=batch.sha256)
 
 
+def _tracked(record, model) -> dict:
+    """A record's (or a history row's) values of the model's own fields, its id and timestamps included."""
+    return {field.attname: getattr(record, field.attname) for field in model._meta.concrete_fields}
+
+
 def counts(batch: ImportBatch) -> dict[str, int]:
     return {"total": batch.rows_total, "created": batch.rows_created, "updated": batch.rows_updated,
             "unchanged": batch.rows_unchanged, "invalid": batch.rows_invalid}
@@ -228,12 +233,14 @@ def test_confirming_a_real_world_file_registers_each_device_as_written(name, it_
         reason = f"import #{batch.pk}, row {row}"
         created = device.history.get()
         assert (created.history_type, created.history_change_reason, created.history_user) == ("+", reason, it_user)
+        assert _tracked(created, Device) == _tracked(device, Device), "the history row holds the device as written"
         event = device.events.get()
         assert (event.from_status, event.to_status, event.actor, event.import_batch) == (
             "", DeviceStatus.IN_STOCK, it_user, batch)
         assert event.reason == f"registered by import #{batch.pk}, row {row}"
         for medium in device.media.all():
             assert [h.history_change_reason for h in medium.history.all()] == [reason]
+            assert _tracked(medium.history.get(), StorageMedium) == _tracked(medium, StorageMedium)
     assert DeviceEvent.objects.count() == len(expected)
     assert StorageMedium.objects.count() == sum(len(values["media"]) for _row, values in expected.values())
 
