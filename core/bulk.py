@@ -55,6 +55,7 @@ class _Table:
         columns = ", ".join(_quote(field.column) for field in self.fields)
         marks = ", ".join(["%s"] * len(self.fields))
         self.insert_sql = f"INSERT INTO {_quote(model._meta.db_table)} ({columns}) VALUES ({marks})"
+        self.copy_sql = f"COPY {_quote(model._meta.db_table)} ({columns}) FROM STDIN"
 
     def defaults(self) -> dict[str, Any]:
         now = timezone.now()
@@ -108,15 +109,23 @@ def _parameter_limit() -> int:
     return 999
 
 
-def _execute_many(sql: str, params: list[tuple]) -> None:
-    """Run an INSERT ... VALUES (%s, ...) for every tuple of `params`, many rows to a statement.
+def _insert_rows(table: _Table, params: list[tuple]) -> None:
+    """Insert a row for every tuple of `params`, in the way the database loads rows fastest.
 
-    One statement of a few hundred rows costs SQLite half of what as many one-row statements do
-    (`executemany` binds and steps each row on its own), and PostgreSQL a round trip instead of hundreds.
+    PostgreSQL: COPY, a stream of rows that skips parsing and planning a statement per batch (an INSERT
+    of many rows costs it about four times as much, so much that an import writing five tables could not
+    stay within three times a `bulk_create` of two). Constraints, indexes and triggers apply as for an
+    INSERT. Elsewhere (SQLite): an INSERT of a few hundred rows to a statement, which costs SQLite half
+    of what as many one-row statements do (`executemany` binds and steps each row on its own).
     """
     if not params:
         return
-    prefix, marks = sql.rsplit(" VALUES ", 1)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor, cursor.cursor.copy(table.copy_sql) as copy:
+            for row in params:
+                copy.write_row(row)
+        return
+    prefix, marks = table.insert_sql.rsplit(" VALUES ", 1)
     width = len(params[0])
     per = max(1, min(500, _parameter_limit() // width))
     if connection.vendor == "sqlite":
@@ -162,7 +171,7 @@ class BulkWriter:
         if not rows:
             return []
         written = self.table.tuples(rows, self.table.defaults())
-        _execute_many(self.table.insert_sql, written)
+        _insert_rows(self.table, written)
         return written
 
     def write_history_of_inserted(self, written: list[tuple], ids: Sequence[int], *, user_id: int | None,
@@ -184,7 +193,7 @@ class BulkWriter:
         when = connection.ops.adapt_datetimefield_value(timezone.now())
         params = [pick((*row, pk, when, "+", user_id, reason[:100]))
                   for row, pk, reason in zip(written, ids, reasons)]
-        _execute_many(self.history.insert_sql, params)
+        _insert_rows(self.history, params)
 
     def update(self, rows: list[dict[str, Any]], fields: Sequence[str]) -> None:
         """Set `fields` (attnames) of each row, found by its "id"; `updated_at` is set too when the model has it."""
@@ -219,7 +228,7 @@ class BulkWriter:
         stamp = {"history_date": now, "history_type": history_type, "history_user_id": user_id}
         stamped = [{**defaults, **row, **stamp, "history_change_reason": reason[:100]}
                    for row, reason in zip(rows, reasons)]
-        _execute_many(self.history.insert_sql, self.history.tuples(stamped, defaults))
+        _insert_rows(self.history, self.history.tuples(stamped, defaults))
 
 
 # SQLite's limit of parameters in one statement is 999 in the builds Django supports.
