@@ -80,7 +80,7 @@ def test_apply_writes_the_devices_with_their_media_history_and_events(write_csv)
     batch = ImportBatch.objects.get()
     assert batch.status == ImportStatus.APPLIED and batch.decided_by is None
     assert re.search(rf"Applied import #{batch.pk} in [\d.]+ s \(\d+ rows/s\): created 2, updated 0", out)
-    assert "\rImport: 2 rows" in err
+    assert "\rApplying the import: 2 rows" in err
     assert sorted(Device.objects.values_list("inventory_number", flat=True)) == ["UM/2024/00001", "UM/2024/00002"]
     assert StorageMedium.objects.count() == 3
     assert DeviceEvent.objects.filter(import_batch=batch, actor=None).count() == 2
