@@ -455,6 +455,10 @@ class _Chunk:
             values = self.values[index]
             existing = self.existing.get(key)
             result = self.results[index]
+            if existing is not None and ctx.only_new:
+                result.issues.append(ctx.already_registered(self.rows[index], "inventory_number", key,
+                                                            f"{key} — {existing['manufacturer']} {existing['model']}"))
+                continue
             if existing is None:
                 for name in REQUIRED_TO_REGISTER:
                     if name not in values and name not in present:
@@ -848,6 +852,9 @@ class ServiceImporter(Importer):
             if issues:
                 continue
             instance = existing.get(key)
+            if instance is not None and ctx.only_new:
+                issues.append(ctx.already_registered(row, self.key_field, row.values.get(self.key_field), instance))
+                continue
             if instance is not None:
                 result.changed = tuple(name for name, value in data.items() if self.current(instance, name) != value)
                 if not result.changed:

@@ -96,6 +96,9 @@ class ImportUploadForm(forms.Form):
     table = forms.ChoiceField(label=_("table"))
     file = forms.FileField(label=_("file"), help_text=_(
         "CSV (UTF-8 or Windows-1250, separated by ; , tab or |) or XLSX; the first non-empty row is the header."))
+    only_new = forms.BooleanField(label=_("new records only"), required=False, help_text=_(
+        "A row whose key is already registered is invalid, instead of updating that record: for a delivery list, "
+        "whose inventory numbers must all be new."))
     skip_invalid = forms.BooleanField(label=_("skip invalid rows"), required=False, help_text=_(
         "Apply the valid rows and report the invalid ones; otherwise any invalid row stops the import."))
 
@@ -154,12 +157,13 @@ class ImportBatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["number", "file_name", "table_label", "status", "rows_total", "rows_created", "rows_updated",
                     "rows_unchanged", "rows_invalid", "created_by", "created_at", "decided_by", "decided_at"]
     list_display_links = ["number", "file_name"]
-    list_filter = ["status", ImportTableFilter, "skip_invalid", "created_at"]
+    list_filter = ["status", ImportTableFilter, "only_new", "skip_invalid", "created_at"]
     search_fields = ["file_name", "sha256"]
     list_select_related = ["created_by", "decided_by"]
     date_hierarchy = "created_at"
     fieldsets = [
-        (None, {"fields": ["table_label", "file_name", "size", "sha256", "file_format", "status", "skip_invalid"]}),
+        (None, {"fields": ["table_label", "file_name", "size", "sha256", "file_format", "status", "only_new",
+                           "skip_invalid"]}),
         (_("Who and when"), {"fields": ["created_at", "created_by", "decided_at", "decided_by"]}),
         (_("What the dry run found"), {"fields": ["rows_total", "rows_created", "rows_updated", "rows_unchanged",
                                                   "rows_invalid"]}),
@@ -280,7 +284,8 @@ class ImportBatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             upload = data["file"]
             try:
                 batch = import_preview(table=data["table"], file=upload, file_name=upload.name, by=request.user,
-                                       skip_invalid=data["skip_invalid"], size=upload.size)
+                                       skip_invalid=data["skip_invalid"], only_new=data["only_new"],
+                                       size=upload.size)
             except (DomainError, ValidationError) as exc:
                 messages.error(request, _refusal(form, exc))
             else:

@@ -110,6 +110,15 @@ class ImportContext:
         number = row.number if isinstance(row, Row) else row
         return Issue(number, self.column(name), "" if value is None else str(value), str(reason))
 
+    @property
+    def only_new(self) -> bool:
+        return self.batch.only_new
+
+    def already_registered(self, row: Row | int, name: str, key: str, record: Any) -> Issue:
+        """The refusal of a row naming an existing record when the import takes new records only."""
+        return self.issue(row, name, key, _("already registered (%(record)s); this import takes new records only")
+                          % {"record": record})
+
     def reason(self, row: int) -> str:
         """The change reason in the history of a record written from `row`."""
         return f"import #{self.batch.pk}, row {row}"
@@ -313,6 +322,7 @@ def _apply_counts(batch: ImportBatch, summary: _Summary) -> None:
 
 
 def import_preview(*, table: str, file: IO[bytes], file_name: str, by: User | None, skip_invalid: bool = False,
+                   only_new: bool = False,
                    size: int | None = None, progress: Callable[[int], None] | None = None,
                    check_size: bool = True) -> ImportBatch:
     """Dry-run an import of `file` into `table` and keep the file with what the run found.
@@ -329,7 +339,7 @@ def import_preview(*, table: str, file: IO[bytes], file_name: str, by: User | No
     name = (file_name or "import").replace("\\", "/").rsplit("/", 1)[-1][:200] or "import"
     with transaction.atomic():
         batch = ImportBatch(table=importer.key, file_name=name, size=measured, sha256=sha256,
-                            skip_invalid=skip_invalid, created_by=_actor(by))
+                            skip_invalid=skip_invalid, only_new=only_new, created_by=_actor(by))
         batch.save()
         try:
             with transaction.atomic():

@@ -101,6 +101,10 @@ class ImportBatch(models.Model):
     sha256 = models.CharField(_("SHA-256"), max_length=64, db_index=True)
     status = models.CharField(_("status"), max_length=20, choices=ImportStatus.choices,
                               default=ImportStatus.PREVIEWED, editable=False)
+    only_new = models.BooleanField(
+        _("new records only"), default=False,
+        help_text=_("A row whose key is already registered is invalid, instead of updating that record: for a "
+                    "delivery list, whose inventory numbers must all be new."))
     skip_invalid = models.BooleanField(
         _("skip invalid rows"), default=False,
         help_text=_("Apply the valid rows and report the invalid ones; otherwise any invalid row stops the import."))

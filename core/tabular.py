@@ -307,7 +307,8 @@ def _csv_rows(head: bytes, file: IO[bytes], table_format: TableFormat) -> _Sourc
             except csv.Error as error:
                 raise _csv_error(number, error) from None
             last_line = reader.line_num
-            if any(not cell.isascii() and _ESCAPED_BYTE.search(cell) for cell in cells):
+            # Most rows are plain ASCII: one test of the joined row before a look at each cell.
+            if not "".join(cells).isascii() and any(_ESCAPED_BYTE.search(cell) for cell in cells):
                 raise TableError(
                     _("Row %(row)s is not in the file's encoding (%(encoding)s); save the whole file as UTF-8.")
                     % {"row": number, "encoding": _ENCODING_NAMES[table_format.encoding]},
@@ -351,7 +352,7 @@ def _rows(source: _Source, positions: list[tuple[int, str]], header: list[str]) 
     unnamed = [index for index, name in enumerate(header) if not name]
     try:
         for number, cells in source:
-            if all(cell is None for cell in cells):
+            if cells.count(None) == len(cells):
                 continue
             if len(cells) > width and any(cell is not None for cell in cells[width:]):
                 used = max(index for index, cell in enumerate(cells) if cell is not None) + 1

@@ -214,7 +214,13 @@ class OrderAnnexImporter(Importer):
                 continue
             if (device and (order.pk, device.pk) in listed_devices) or \
                     (beneficiary and (order.pk, beneficiary.pk) in listed_beneficiaries):
-                result.action = RowAction.UNCHANGED
+                if ctx.only_new:
+                    name = "inventory_number" if device else "beneficiary"
+                    result.issues.append(ctx.already_registered(
+                        row, name, row.values.get(name), _("in the annex of order no. %(number)s") % {"number": order.number}))
+                    result.key = None
+                else:
+                    result.action = RowAction.UNCHANGED
                 continue
             new.setdefault(order.pk, []).append((result, order, device, beneficiary, line))
         for entries in new.values():

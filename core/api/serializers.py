@@ -90,7 +90,7 @@ class ImportBatchSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ImportBatch
-        fields = ["id", "table", "file_name", "size", "sha256", "status", "skip_invalid", "created_at", "created_by",
+        fields = ["id", "table", "file_name", "size", "sha256", "status", "only_new", "skip_invalid", "created_at", "created_by",
                   "decided_at", "decided_by", "counts", "preview", "allowed_transitions"]
         read_only_fields = fields
 
@@ -105,6 +105,8 @@ class ImportUploadSerializer(serializers.Serializer):
     skip_invalid = serializers.BooleanField(
         default=False, help_text="Apply the valid rows and report the invalid ones; otherwise any invalid row stops "
                                  "the import.")
+    only_new = serializers.BooleanField(
+        default=False, help_text="A row whose key is already registered is invalid instead of updating that record.")
 
 
 class ImportConfirmSerializer(serializers.Serializer):

@@ -115,7 +115,8 @@ class ImportBatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         _may_import(request.user, importer)
         upload = data["file"]
         batch = import_preview(table=importer.key, file=upload, file_name=upload.name, by=request.user,
-                               skip_invalid=data["skip_invalid"], size=upload.size)
+                               skip_invalid=data["skip_invalid"], only_new=data["only_new"],
+                               size=upload.size)
         return self._read(batch, status.HTTP_201_CREATED)
 
     def get_permissions(self):

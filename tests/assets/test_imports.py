@@ -407,6 +407,24 @@ def test_an_inventory_number_already_registered_is_an_update_of_that_device(it_u
         "~", f"import #{batch.pk}, row 2", it_user)
 
 
+def test_with_new_records_only_an_inventory_number_already_registered_is_refused_and_nothing_written(it_user):
+    make_device(inventory_number="UM/IT/2019/0012", manufacturer="Lenovo", model="ThinkPad T490",
+                serial_number="PF1ABC12")
+    before = register_state()
+
+    batch = import_preview(table="devices", file=io.BytesIO(sample("spis_utf8_bom_srednik.csv")),
+                           file_name="dostawa.csv", by=it_user, only_new=True)
+
+    assert counts(batch) == {"total": 4, "created": 3, "updated": 0, "unchanged": 0, "invalid": 1}
+    assert batch.preview["errors"] == [{
+        "row": 2, "column": "Numer inwentarzowy", "value": "UM/IT/2019/0012",
+        "reason": "already registered (UM/IT/2019/0012 — Lenovo ThinkPad T490); this import takes new records only"}]
+    with pytest.raises(GuardFailed) as refused:
+        confirm(batch, by=it_user)
+    assert refused.value.field == "skip_invalid"
+    assert register_state() == before
+
+
 def test_a_contract_not_registered_is_reported_on_its_column(it_user):
     supplier = make_supplier(nip=NIP_REGISTERED, name=SUPPLIER_NAME)
     make_contract(supplier=supplier, number="BRM/271/7/2020", signed_on=date(2020, 4, 10))

@@ -326,3 +326,15 @@ def test_a_beneficiaries_import_is_not_shown_to_the_it_office_which_does_not_rea
     assert batch_id not in [row["id"] for row in api(it_office).get("/api/imports/").data["results"]]
     assert api(manager).get(f"/api/imports/{batch_id}/").data["preview"]["created"][0]["key"].endswith("EI/GD/1")
     assert not visible_batches(it_office).filter(pk=batch_id).exists()
+
+
+def test_a_delivery_list_with_new_records_only_refuses_an_inventory_number_already_registered(api_en, clerk):
+    make_device(inventory_number="UM/IT/2024/0001")
+    content = (HEADER + "UM/IT/2024/0001;laptop;Dell;Latitude 5440;DL5440-01;02.01.2024;4 299,00;;\n").encode()
+
+    response = preview(api_en(clerk), content, only_new="true")
+
+    assert response.status_code == 201, response.data
+    assert response.data["only_new"] is True
+    assert response.data["counts"]["rows_invalid"] == 1
+    assert response.data["preview"]["errors"][0]["reason"].startswith("already registered (UM/IT/2024/0001")

@@ -132,3 +132,18 @@ def test_annex_rows_that_name_nothing_known_are_refused_with_their_reasons():
                        4: "give either an inventory number or a beneficiary's code"}
     assert batch.status == ImportStatus.PREVIEWED
     assert not OrderAnnexDevice.objects.exists()
+
+
+def test_an_annex_entry_already_listed_is_refused_when_only_new_entries_are_taken():
+    project = make_project()
+    listed = make_beneficiary(project, code="EI/GD/001")
+    order = make_order(project=project, annex_beneficiaries=[listed])
+    text = f"order;beneficiary\n{order.number};EI/GD/001\n"
+
+    with translation.override("en"):
+        batch = import_preview(table="order_annexes", file=io.BytesIO(text.encode()), file_name="annex.csv", by=None,
+                               only_new=True)
+
+    assert (batch.rows_invalid, batch.rows_unchanged) == (1, 0)
+    assert batch.preview["errors"][0]["reason"] == (
+        f"already registered (in the annex of order no. {order.number}); this import takes new records only")

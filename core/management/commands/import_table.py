@@ -78,11 +78,14 @@ class Command(BaseCommand):
         parser.add_argument("--skip-invalid", action="store_true",
                             help="apply the valid rows and leave the invalid ones out (otherwise any invalid row "
                                  "stops the import)")
+        parser.add_argument("--only-new", action="store_true",
+                            help="new records only: a row whose key is already registered is invalid instead of "
+                                 "updating that record")
         parser.add_argument("--apply", action="store_true", help="apply the import after the dry run")
         parser.add_argument("--user", metavar="USERNAME",
                             help="the account the import is recorded as made by (default: the system)")
 
-    def handle(self, *args, table: str, path: str, skip_invalid: bool, apply: bool, user: str | None,
+    def handle(self, *args, table: str, path: str, skip_invalid: bool, only_new: bool, apply: bool, user: str | None,
                **options) -> None:
         try:
             importer = get_importer(table)
@@ -97,7 +100,8 @@ class Command(BaseCommand):
                 progress = Progress(self.stderr, _("Dry run"))
                 try:
                     batch = import_preview(table=importer.key, file=file, file_name=file_path.name, by=by,
-                                           skip_invalid=skip_invalid, progress=progress, check_size=False)
+                                           skip_invalid=skip_invalid, only_new=only_new, progress=progress,
+                                           check_size=False)
                 finally:
                     progress.close()
             self._print_preview(batch, importer, seconds=progress.elapsed)
