@@ -175,7 +175,10 @@ def _kind_and_capacity(kind_text: str, capacity_text: str, part: str) -> tuple[s
     kind = _MEDIUM_KINDS(kind_text)
     if not kind:
         raise ValueError(_("“%(entry)s” has no kind") % {"entry": part})
-    capacity = parse_int(capacity_text.strip().removesuffix("GB").removesuffix("gb"))
+    try:
+        capacity = parse_int(capacity_text.strip().removesuffix("GB").removesuffix("gb"))
+    except ValueError:
+        capacity = None
     if capacity is None or capacity < 1:
         raise ValueError(_("“%(entry)s” needs a capacity in GB of at least 1") % {"entry": part})
     if len(_KIND_CAPACITY) < 1000:
@@ -767,6 +770,7 @@ class SnipeItAssetImporter(DeviceImporter):
     key = "snipeit_assets"
     label = gettext_lazy("devices from a Snipe-IT asset export")
     columns = SNIPEIT_COLUMNS
+    foreign_headers = True
 
     def make_cells(self) -> dict[str, FieldCells]:
         cells = super().make_cells()

@@ -157,9 +157,14 @@ class Importer:
         return bool(user and user.is_active and user.has_perm("core.apply_importbatch")
                     and user.has_perms(self.permissions))
 
+    # Whether a file for this import is headed by the other system's names (Snipe-IT's "Asset Tag")
+    # rather than by the register's field names.
+    foreign_headers = False
+
     def template_header(self) -> list[str]:
-        """The columns of an empty file to fill in, by their field names."""
-        return [name for name in self.columns.fields if name not in self.ignored]
+        """The columns of an empty file to fill in: the field names, or the other system's headers."""
+        names = [name for name in self.columns.fields if name not in self.ignored]
+        return [self.columns.label(name) for name in names] if self.foreign_headers else names
 
 
 _REGISTRY: dict[str, Importer] = {}

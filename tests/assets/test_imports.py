@@ -335,7 +335,7 @@ def test_cells_that_are_no_date_price_kind_or_disk_are_reported_by_row_and_colum
         {"row": 5, "column": "Cena zakupu", "value": "dużo", "reason": "not a number"},
         {"row": 6, "column": "Rodzaj", "value": "Drukarka 3D",
          "reason": "not one of: laptop, tablet, desktop, monitor, router, phone, other"},
-        {"row": 7, "column": "Nośniki", "value": "ssd:dużo:S4EVNX0N700005", "reason": "not a number"},
+        {"row": 7, "column": "Nośniki", "value": "ssd:dużo:S4EVNX0N700005", "reason": "“ssd:dużo:S4EVNX0N700005” needs a capacity in GB of at least 1"},
     ]
     assert batch.preview["errors_total"] == 5
     assert batch.preview["created"] == [{"row": 2, "key": "UM/IT/2020/0700"}, {"row": 8, "key": "UM/IT/2020/0706"}]
