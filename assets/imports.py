@@ -19,12 +19,10 @@ from operator import itemgetter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models.functions import Lower
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -128,6 +126,8 @@ class FieldCells:
             value = self.parse(raw)
         except ValueError as error:
             return None, str(error)
+        if value is None and isinstance(self.field, models.BooleanField):
+            return None, None  # an empty yes/no cell says nothing; the import decides (see parse_bool)
         if value is None and not self.field.null:
             value = "" if isinstance(self.field, (models.CharField, models.TextField)) else None
         try:
@@ -806,6 +806,25 @@ class ServiceImporter(Importer):
     def find(self, keys: list[str]) -> dict[str, models.Model]:
         raise NotImplementedError
 
+    # Columns taken as text, and how the others' cells become values (made once per run: see FieldCells).
+    text_fields: tuple[str, ...] = ()
+
+    def make_cells(self) -> dict[str, FieldCells]:
+        return {}
+
+    def read_cells(self, row: Row, ctx: ImportContext, issues: list[Issue]) -> dict[str, Any]:
+        """The values of the columns the file has, by field; a cell that is no value is reported."""
+        if "cells" not in ctx.cache:
+            ctx.cache["cells"] = self.make_cells()
+        data: dict[str, Any] = {name: as_text(row.values.get(name)) for name in self.text_fields if name in ctx.mapping}
+        for name, convert in ctx.cache["cells"].items():
+            if name in ctx.mapping:
+                try:
+                    data[name] = convert(row.values.get(name))
+                except ValueError as error:
+                    issues.append(ctx.issue(row, name, row.values.get(name), str(error)))
+        return data
+
     def convert(self, row: Row, ctx: ImportContext, issues: list[Issue]) -> dict[str, Any]:
         raise NotImplementedError
 
@@ -918,11 +937,10 @@ class SupplierImporter(ServiceImporter):
     def find(self, keys: list[str]) -> dict[str, Supplier]:
         return {s.nip: s for s in Supplier.objects.filter(nip__in=keys)}
 
+    text_fields = ("name", "regon", "address", "contact_person", "email", "phone", "notes")
+
     def convert(self, row: Row, ctx: ImportContext, issues: list[Issue]) -> dict[str, Any]:
-        data = {"nip": stdnum_nip.compact(as_text(row.values.get("nip")))}
-        for name in ("name", "regon", "address", "contact_person", "email", "phone", "notes"):
-            if name in ctx.mapping:
-                data[name] = as_text(row.values.get(name))
+        data = {"nip": stdnum_nip.compact(as_text(row.values.get("nip"))), **self.read_cells(row, ctx, issues)}
         if data.get("regon"):
             data["regon"] = data["regon"].replace("-", "").replace(" ", "")
         return data
@@ -958,13 +976,11 @@ class ContractImporter(ServiceImporter):
     permissions = ("assets.add_contract", "assets.change_contract")
     view_permission = "assets.view_contract"
 
-    @staticmethod
-    def _cells(ctx: ImportContext) -> dict[str, FieldCells]:
-        if "cells" not in ctx.cache:
-            ctx.cache["cells"] = {
-                "signed_on": field_cells(Contract, "signed_on"), "value": field_cells(Contract, "value"),
+    text_fields = ("subject", "funding_details", "procurement_basis", "notes")
+
+    def make_cells(self) -> dict[str, FieldCells]:
+        return {"signed_on": field_cells(Contract, "signed_on"), "value": field_cells(Contract, "value"),
                 "funding_source": FieldCells(Contract._meta.get_field("funding_source"), ChoiceCells(FundingSource))}
-        return ctx.cache["cells"]
 
     def row_key(self, row: Row, ctx: ImportContext, issues: list[Issue]) -> str | None:
         number = super().row_key(row, ctx, issues)
@@ -989,17 +1005,8 @@ class ContractImporter(ServiceImporter):
         if not isinstance(supplier_id, int):
             issues.append(ctx.issue(row, "supplier", ref, _("no supplier with this NIP or name is registered")))
             return {}
-        data: dict[str, Any] = {"number": as_text(row.values.get("number")), "supplier": Supplier(pk=supplier_id)}
-        for name in ("subject", "funding_details", "procurement_basis", "notes"):
-            if name in ctx.mapping:
-                data[name] = as_text(row.values.get(name))
-        for name, convert in self._cells(ctx).items():
-            if name in ctx.mapping:
-                try:
-                    data[name] = convert(row.values.get(name))
-                except ValueError as error:
-                    issues.append(ctx.issue(row, name, row.values.get(name), str(error)))
-        return data
+        return {"number": as_text(row.values.get("number")), "supplier": Supplier(pk=supplier_id),
+                **self.read_cells(row, ctx, issues)}
 
     def create(self, data: dict[str, Any], ctx: ImportContext) -> None:
         data = dict(data, supplier=Supplier.objects.get(pk=data["supplier"].pk))

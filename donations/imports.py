@@ -54,15 +54,12 @@ class BeneficiaryImporter(ServiceImporter):
     permissions = ("donations.add_beneficiary", "donations.change_beneficiary")
     view_permission = "donations.view_beneficiary"
 
-    @staticmethod
-    def _cells(ctx: ImportContext) -> dict[str, FieldCells]:
-        if "cells" not in ctx.cache:
-            ctx.cache["cells"] = {
-                "kind": FieldCells(Beneficiary._meta.get_field("kind"), ChoiceCells(BeneficiaryKind)),
+    text_fields = (*CONTACT, "eligibility_basis", "eligibility_reference", "notes")
+
+    def make_cells(self) -> dict[str, FieldCells]:
+        return {"kind": FieldCells(Beneficiary._meta.get_field("kind"), ChoiceCells(BeneficiaryKind)),
                 "qualified_on": field_cells(Beneficiary, "qualified_on"),
-                "is_active": FieldCells(Beneficiary._meta.get_field("is_active"), parse_bool),
-            }
-        return ctx.cache["cells"]
+                "is_active": FieldCells(Beneficiary._meta.get_field("is_active"), parse_bool)}
 
     def _project(self, ctx: ImportContext, number: str) -> GrantProject | None:
         projects = ctx.cache.setdefault("projects", {})
@@ -93,16 +90,7 @@ class BeneficiaryImporter(ServiceImporter):
         return getattr(instance.recipient, name) if name in CONTACT else getattr(instance, name)
 
     def convert(self, row: Row, ctx: ImportContext, issues: list[Issue]) -> dict[str, Any]:
-        data: dict[str, Any] = {"code": as_text(row.values.get("code"))}
-        for name in (*CONTACT, "eligibility_basis", "eligibility_reference", "notes"):
-            if name in ctx.mapping:
-                data[name] = as_text(row.values.get(name))
-        for name, convert in self._cells(ctx).items():
-            if name in ctx.mapping:
-                try:
-                    data[name] = convert(row.values.get(name))
-                except ValueError as error:
-                    issues.append(ctx.issue(row, name, row.values.get(name), str(error)))
+        data: dict[str, Any] = {"code": as_text(row.values.get("code")), **self.read_cells(row, ctx, issues)}
         if data.get("is_active") is None:
             data.pop("is_active", None)
         data["project"] = self._project(ctx, as_text(row.values.get("project")))

@@ -147,3 +147,16 @@ def test_an_annex_entry_already_listed_is_refused_when_only_new_entries_are_take
     assert (batch.rows_invalid, batch.rows_unchanged) == (1, 0)
     assert batch.preview["errors"][0]["reason"] == (
         f"already registered (in the annex of order no. {order.number}); this import takes new records only")
+
+
+def test_an_empty_active_cell_leaves_a_beneficiary_active_and_nie_makes_it_inactive():
+    project = make_project()
+    text = ("project;code;kind;name;eligibility_basis;aktywny\n"
+            f"{project.agreement_number};EI/GD/601;household;Rodzina A;MOPS;\n"
+            f"{project.agreement_number};EI/GD/602;household;Rodzina B;MOPS;nie\n")
+
+    batch = _preview("beneficiaries", text)
+    assert (batch.rows_created, batch.rows_invalid) == (2, 0), batch.preview["errors"]
+    import_confirm(batch=batch, by=None, sha256=batch.sha256)
+
+    assert dict(Beneficiary.objects.values_list("code", "is_active")) == {"EI/GD/601": True, "EI/GD/602": False}
