@@ -94,6 +94,8 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "donations.decide_transfer", "donations.override_transfer_check",
         "donations.view_grantproject", "donations.view_projectdevice", "donations.view_beneficiary",
         "donations.view_donationoffer", "donations.view_liquidation", "donations.view_liquidationitem",
+        # an order's annex from a spreadsheet
+        "core.view_importbatch", "core.view_importrow", "core.apply_importbatch",
     },
     # Councillors see only what is loaned to them (core.scoping), not through model permissions; they
     # may report a fault on a device they hold, which faults.services checks.
