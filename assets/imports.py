@@ -452,6 +452,12 @@ class _Chunk:
     def plan(self) -> None:
         ctx = self.ctx
         present = set(ctx.mapping)
+        # An existing device's own contract, for the rule on its purchase date when the file leaves the
+        # contract out.
+        kept = {self.existing[key]["contract_id"] for key in self.keys
+                if key in self.existing and self.existing[key]["contract_id"]} - self.signed_on.keys()
+        if kept:
+            self.signed_on.update(Contract.objects.filter(id__in=kept).values_list("id", "signed_on"))
         for index, key in enumerate(self.keys):
             if key is None:
                 continue

@@ -702,3 +702,15 @@ def test_a_snipeit_order_number_must_be_a_registered_contract(it_user):
         {"row": row, "column": "Order Number", "value": "ZP/271/15/2021",
          "reason": "this supplier has no contract with this number"} for row in (2, 3)]
     assert_refused_and_nothing_written(batch, before)
+
+
+def test_a_purchase_date_before_the_devices_own_contract_is_refused_when_the_file_leaves_the_contract_out(it_user):
+    contract = make_contract(signed_on=date(2020, 3, 1))
+    make_device(inventory_number="UM/IT/2020/0500", contract=contract, purchase_date=date(2020, 4, 15))
+    content = "inventory_number;purchase_date\nUM/IT/2020/0500;15.01.2020\n".encode()
+
+    batch = preview("korekta.csv", content=content, by=it_user)
+
+    assert batch.preview["errors"] == [{
+        "row": 2, "column": "purchase_date", "value": "15.01.2020",
+        "reason": "The purchase date cannot be earlier than the contract's signing date."}]
