@@ -22,7 +22,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -606,7 +606,7 @@ class _Chunk:
                 updates.append(index)
             else:
                 result.action = RowAction.UNCHANGED
-        device_writer = _writer(Device)
+        device_writer = BulkWriter(Device)
         now = ctx.now
         reasons = {index: ctx.reason(self.rows[index].number) for index in creates + updates}
         user_id = ctx.user_id
@@ -626,7 +626,7 @@ class _Chunk:
             reason = _("registered by import #%(id)s") % {"id": ctx.batch.pk} + ", " + _("row") + " "
             event = {"occurred_at": now, "actor_id": user_id, "from_status": "", "to_status": DeviceStatus.IN_STOCK,
                      "reference": "", "document_id": None, "request_id": "", "import_batch_id": ctx.batch.pk}
-            _writer(DeviceEvent).insert([{**event, "device_id": row["id"], "reason": f"{reason}{self.rows[i].number}"}
+            BulkWriter(DeviceEvent).insert([{**event, "device_id": row["id"], "reason": f"{reason}{self.rows[i].number}"}
                                          for row, i in zip(rows, creates)])
             for row, index in zip(rows, creates):
                 self.merged[index]["id"] = row["id"]
@@ -651,7 +651,7 @@ class _Chunk:
                                    "created_at": now, "updated_at": now})
                 media_reasons.append(reasons[index])
         if media_rows:
-            medium_writer = _writer(StorageMedium)
+            medium_writer = BulkWriter(StorageMedium)
             last = StorageMedium.objects.order_by("-id").values_list("id", flat=True).first() or 0
             written = medium_writer.insert(media_rows)
             device_ids = sorted({row["device_id"] for row in media_rows})
@@ -671,19 +671,6 @@ class _Chunk:
                 raise RuntimeError("The storage media written by the import could not be read back.")
             medium_writer.write_history_of_inserted(written, [row["id"] for row in media_rows], user_id=user_id,
                                                     reasons=media_reasons)
-
-
-_WRITERS: dict[type, BulkWriter] = {}
-
-
-def _writer(model: type[models.Model]) -> BulkWriter:
-    # One per model and connection vendor: the statements depend on the database's quoting and adapters.
-    from django.db import connection
-
-    key = (model, connection.vendor)
-    if key not in _WRITERS:
-        _WRITERS[key] = BulkWriter(model)
-    return _WRITERS[key]
 
 
 def _ids_by_number(numbers: list[str]) -> dict[str, int]:
@@ -804,7 +791,6 @@ class ServiceImporter(Importer):
     reported with the service's reason on its column.
     """
 
-    model: type[models.Model]
     key_field: str
     fields: tuple[str, ...]
     chunk_size = 500
@@ -853,8 +839,6 @@ class ServiceImporter(Importer):
         return key
 
     def process(self, rows: list[Row], ctx: ImportContext) -> list[RowResult]:
-        from django.db import transaction
-
         results: list[RowResult] = []
         keyed: list[tuple[Row, str | None, list[Issue]]] = []
         first: dict[str, int] = {}
@@ -925,7 +909,6 @@ class SupplierImporter(ServiceImporter):
     key = "suppliers"
     label = gettext_lazy("suppliers")
     columns = SUPPLIER_COLUMNS
-    model = Supplier
     key_field = "nip"
     permissions = ("assets.add_supplier", "assets.change_supplier")
     view_permission = "assets.view_supplier"
@@ -977,7 +960,6 @@ class ContractImporter(ServiceImporter):
     key = "contracts"
     label = gettext_lazy("contracts")
     columns = CONTRACT_COLUMNS
-    model = Contract
     key_field = "number"
     permissions = ("assets.add_contract", "assets.change_contract")
     view_permission = "assets.view_contract"

@@ -22,18 +22,14 @@ from __future__ import annotations
 
 import argparse
 import csv
-import os
-import shutil
 import sys
-import tempfile
 import time
 import tracemalloc
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
+from throwaway import throwaway_database  # bench/ is on the path of a script run from it
 
 # The targets the import is held to.
 MIN_ROWS_PER_SECOND = 10_000  # on SQLite
@@ -107,30 +103,15 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     args = parser.parse_args()
 
-    import django
-    from django.conf import settings
+    with throwaway_database() as tmp:
+        from django.conf import settings
+        from django.test.utils import override_settings
 
-    tmp = tempfile.mkdtemp(prefix="bench-")
-    if "DATABASE_URL" not in os.environ:
-        os.environ["DATABASE_URL"] = f"sqlite:///{tmp}/bench.sqlite3"
-    django.setup()
-    from django.test.utils import override_settings, setup_databases, setup_test_environment, teardown_databases
-
-    setup_test_environment()
-    # The imported files on disk, as in a deployment: the test settings keep them in memory, which would
-    # count the whole file in the memory figures.
-    storage = override_settings(MEDIA_ROOT=f"{tmp}/media", STORAGES={
-        **settings.STORAGES, "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"}})
-    storage.enable()
-    # A fresh test database (named test_...), migrated, then dropped at the end.
-    old = setup_databases(verbosity=0, interactive=False)
-    try:
-        ok = run(args.rows, Path(tmp))
-    finally:
-        teardown_databases(old, verbosity=0)
-        storage.disable()
-        shutil.rmtree(tmp, ignore_errors=True)
-    print(f"database: {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}")
+        # The imported files on disk, as in a deployment: the test settings keep them in memory, which
+        # would count the whole file in the memory figures.
+        with override_settings(MEDIA_ROOT=f"{tmp}/media", STORAGES={
+                **settings.STORAGES, "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"}}):
+            ok = run(args.rows, tmp)
     if not ok:
         sys.exit(1)
 

@@ -9,16 +9,11 @@ DATABASE_URL), so it never touches real data. Prints one line per figure with it
 from __future__ import annotations
 
 import argparse
-import os
-import sys
-import tempfile
 import time
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
+from throwaway import throwaway_database  # bench/ is on the path of a script run from it
 
 
 def main() -> None:
@@ -26,23 +21,8 @@ def main() -> None:
     parser.add_argument("--devices", type=int, default=2000)
     args = parser.parse_args()
 
-    import django
-    from django.conf import settings
-
-    tmp = tempfile.mkdtemp(prefix="bench-")
-    if "DATABASE_URL" not in os.environ:
-        os.environ["DATABASE_URL"] = f"sqlite:///{tmp}/bench.sqlite3"
-    django.setup()
-    from django.test.utils import setup_databases, setup_test_environment, teardown_databases
-
-    setup_test_environment()
-    # A fresh test database (named test_...), migrated, then dropped at the end.
-    old = setup_databases(verbosity=0, interactive=False)
-    try:
+    with throwaway_database():
         run(args.devices)
-    finally:
-        teardown_databases(old, verbosity=0)
-    print(f"database: {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}")
 
 
 def run(n: int) -> None:

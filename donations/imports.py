@@ -49,7 +49,6 @@ class BeneficiaryImporter(ServiceImporter):
     key = "beneficiaries"
     label = gettext_lazy("beneficiaries of grant projects")
     columns = BENEFICIARY_COLUMNS
-    model = Beneficiary
     key_field = "code"
     permissions = ("donations.add_beneficiary", "donations.change_beneficiary")
     view_permission = "donations.view_beneficiary"
