@@ -9,6 +9,7 @@ from core.api.urls import routes as core_routes
 from donations.api.urls import routes as donations_routes
 from faults.api.urls import routes as faults_routes
 from loans.api.urls import routes as loans_routes
+from reports.api.urls import urlpatterns as reports_urlpatterns
 from wipe.api.urls import routes as wipe_routes
 
 router = DefaultRouter()
@@ -21,5 +22,6 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
+    *reports_urlpatterns,
     *router.urls,
 ]

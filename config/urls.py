@@ -10,6 +10,7 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("my/", include("portal.urls")),
+    path("reports/", include("reports.urls")),
     path("api/", include("config.api")),
     path("verify/", core_views.verify_lookup, name="verify-lookup"),
     path("verify/<str:code>/", core_views.verify, name="verify"),

@@ -15,6 +15,9 @@ class DocumentKind(models.TextChoices):
     TRANSFER_PROTOCOL = "transfer_protocol", _("free transfer protocol")
     LIQUIDATION_PROTOCOL = "liquidation_protocol", _("liquidation protocol")
     DURABILITY_REPORT = "durability_report", _("durability report")
+    INVENTORY_REGISTER = "inventory_register", _("inventory register")
+    EOL_FORECAST = "eol_forecast", _("end-of-life forecast")
+    DISPOSAL_REPORT = "disposal_report", _("annual disposal report")
 
 
 class ImportStatus(models.TextChoices):

@@ -57,6 +57,9 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "donations.record_liquidation",
         # spreadsheets of suppliers, contracts and devices (each import also needs the table's own rights)
         "core.view_importbatch", "core.view_importrow", "core.apply_importbatch",
+        # the compliance check, the analytics and the report PDFs (inventory, forecast, disposals)
+        "reports.view_compliance_check", "reports.view_analytics", "reports.view_issuedreport",
+        "reports.issue_report",
     },
     Role.PROJECT_MANAGER: {
         "assets.view_supplier", "assets.view_contract", "assets.view_device", "assets.view_kit",
@@ -77,6 +80,8 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "donations.view_transferitem", "donations.view_transferevent", "donations.move_transfer",
         # a project's list of beneficiaries from a spreadsheet
         "core.view_importbatch", "core.view_importrow", "core.apply_importbatch",
+        # the analytics (e-Inclusion coverage among them) and the issued reports
+        "reports.view_analytics", "reports.view_issuedreport",
     },
     Role.LEGAL_OFFICE: {
         "assets.view_supplier", "assets.view_contract", "assets.view_device", "assets.view_kit",
@@ -96,6 +101,9 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "donations.view_donationoffer", "donations.view_liquidation", "donations.view_liquidationitem",
         # an order's annex from a spreadsheet
         "core.view_importbatch", "core.view_importrow", "core.apply_importbatch",
+        # the compliance check, and the annual disposal report (what left the office under which order)
+        "reports.view_compliance_check", "reports.view_analytics", "reports.view_issuedreport",
+        "reports.issue_report",
     },
     # Councillors see only what is loaned to them (core.scoping), not through model permissions; they
     # may report a fault on a device they hold, which faults.services checks.

@@ -125,6 +125,11 @@ IT_OFFICE_EMAILS = env.list("IT_OFFICE_EMAILS", default=[])
 # Largest photo a councillor may attach to a fault report, in bytes.
 MAX_PHOTO_SIZE = env.int("MAX_PHOTO_SIZE", default=5 * 1024 * 1024)
 
+# The compliance check: a fault open longer than this many days is a gap, and so is a removed disk
+# still not destroyed this many days after its removal. A request may ask for other values.
+COMPLIANCE_FAULT_OPEN_DAYS = env.int("COMPLIANCE_FAULT_OPEN_DAYS", default=30)
+COMPLIANCE_DISK_DESTROY_DAYS = env.int("COMPLIANCE_DISK_DESTROY_DAYS", default=90)
+
 # Secure by default; a local demo over plain HTTP turns these off through DEBUG in its .env.
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)

@@ -1,0 +1,2 @@
+"""The reports API: analytics (filled in below)."""
+urlpatterns: list = []

@@ -1,0 +1,2 @@
+"""The reports API: compliance (filled in below)."""
+urlpatterns: list = []

@@ -1,0 +1,2 @@
+"""The reports API: documents (filled in below)."""
+urlpatterns: list = []

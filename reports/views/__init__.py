@@ -1,0 +1,1 @@
+"""Pages of the reports, under /reports/: each module lists its own paths."""

@@ -1,0 +1,2 @@
+"""Pages of the reports: compliance."""
+urlpatterns: list = []

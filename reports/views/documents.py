@@ -1,0 +1,2 @@
+"""Pages of the reports: documents."""
+urlpatterns: list = []
