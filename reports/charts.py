@@ -37,17 +37,23 @@ def _figure(title: str) -> tuple[Figure, object]:
     return figure, axes
 
 
-def _finish(figure: Figure, axes, *, ylabel: str, legend: bool, integer: bool) -> bytes:
+def _finish(figure: Figure, axes, *, ylabel: str, legend: bool, integer: bool, highest: float = 0.0) -> bytes:
     if ylabel:
         axes.set_ylabel(ylabel, fontproperties=_FONT, fontsize=9)
     for label in [*axes.get_xticklabels(), *axes.get_yticklabels()]:
         label.set_fontproperties(_FONT)
         label.set_fontsize(8)
+    # Counts and money start at zero; a chart of nothing but zeros still shows a scale from 0 to 1
+    # (matplotlib would centre it on zero, with negative ticks).
+    axes.set_ylim(bottom=0, top=None if highest > 0 else 1)
     if integer:
         axes.yaxis.set_major_locator(MaxNLocator(integer=True))
     if legend:
-        axes.legend(prop=_FONT.copy(), fontsize=8, frameon=False, ncols=min(4, len(axes.get_legend_handles_labels()[0])))
-        for text in axes.get_legend().get_texts():
+        # Below the chart, outside the plot: a legend inside it hides bars and lines wherever it goes.
+        handles, labels = axes.get_legend_handles_labels()
+        figure.legend(handles, labels, loc="outside lower center", prop=_FONT.copy(), frameon=False,
+                      ncols=min(4, len(labels)))
+        for text in figure.legends[-1].get_texts():
             text.set_fontproperties(_FONT)
             text.set_fontsize(8)
     buffer = io.BytesIO()
@@ -66,8 +72,10 @@ def bar_chart(*, title: str, categories: Sequence[str], series: dict[str, Sequen
     names = list(series)
     width = 0.8 if stacked or len(names) <= 1 else 0.8 / len(names)
     bottom = [0.0] * len(categories)
+    highest = 0.0
     for index, name in enumerate(names):
         values = [float(v or 0) for v in series[name]]
+        highest = max([highest, *values, *(b + v for b, v in zip(bottom, values))])
         if stacked:
             axes.bar(positions, values, 0.8, bottom=bottom, label=name, color=PALETTE[index % len(PALETTE)])
             bottom = [b + v for b, v in zip(bottom, values)]
@@ -77,7 +85,7 @@ def bar_chart(*, title: str, categories: Sequence[str], series: dict[str, Sequen
     turned = len(categories) > 8 or max((len(str(c)) for c in categories), default=0) > 12
     axes.set_xticks(positions, [str(c) for c in categories], rotation=30 if turned else 0,
                     ha="right" if turned else "center", rotation_mode="anchor")
-    return _finish(figure, axes, ylabel=ylabel, legend=len(names) > 1, integer=integer)
+    return _finish(figure, axes, ylabel=ylabel, legend=len(names) > 1, integer=integer, highest=highest)
 
 
 def line_chart(*, title: str, x: Sequence[str], series: dict[str, Sequence[float]], ylabel: str = "",
@@ -85,14 +93,16 @@ def line_chart(*, title: str, x: Sequence[str], series: dict[str, Sequence[float
     """One line per series over the labels of `x` (months, for example); the PNG's bytes."""
     figure, axes = _figure(title)
     positions = list(range(len(x)))
+    highest = 0.0
     for index, (name, values) in enumerate(series.items()):
-        axes.plot(positions, [float(v or 0) for v in values], marker="o", markersize=3, linewidth=1.6, label=name,
+        values = [float(v or 0) for v in values]
+        highest = max([highest, *values])
+        axes.plot(positions, values, marker="o", markersize=3, linewidth=1.6, label=name,
                   color=PALETTE[index % len(PALETTE)])
     step = max(1, len(x) // 12)
     axes.set_xticks(positions[::step], [str(label) for label in x][::step], rotation=30 if len(x) > 6 else 0,
                     ha="right" if len(x) > 6 else "center", rotation_mode="anchor")
-    axes.set_ylim(bottom=0)
-    return _finish(figure, axes, ylabel=ylabel, legend=len(series) > 1, integer=integer)
+    return _finish(figure, axes, ylabel=ylabel, legend=len(series) > 1, integer=integer, highest=highest)
 
 
 def data_uri(png: bytes) -> str:
