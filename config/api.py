@@ -9,12 +9,13 @@ from core.api.urls import routes as core_routes
 from donations.api.urls import routes as donations_routes
 from faults.api.urls import routes as faults_routes
 from loans.api.urls import routes as loans_routes
+from reports.api.urls import routes as reports_routes
 from reports.api.urls import urlpatterns as reports_urlpatterns
 from wipe.api.urls import routes as wipe_routes
 
 router = DefaultRouter()
 for prefix, viewset, basename in [*assets_routes, *loans_routes, *faults_routes, *wipe_routes, *donations_routes,
-                                  *core_routes]:
+                                  *core_routes, *reports_routes]:
     router.register(prefix, viewset, basename=basename)
 
 urlpatterns = [
