@@ -7,6 +7,7 @@ from django.db.models import Prefetch, QuerySet
 from assets.models import Device
 from core.models import StoredDocument
 from core.scoping import held_by
+from faults.choices import FAULT_CLOSED
 from faults.models import FaultReply, FaultReport
 from loans.models import Loan, LoanItem
 
@@ -25,6 +26,15 @@ def my_devices(user) -> QuerySet[Device]:
 def my_faults(user) -> QuerySet[FaultReport]:
     return held_by(user, FaultReport.objects.all()).select_related("device", "replacement").prefetch_related(
         Prefetch("replies", queryset=FaultReply.objects.select_related("author")), "events")
+
+
+def my_open_faults(user) -> QuerySet[FaultReport]:
+    """The person's fault reports the IT office has not closed yet (new, acknowledged, in progress)."""
+    return my_faults(user).exclude(status__in=FAULT_CLOSED)
+
+
+def my_closed_faults(user) -> QuerySet[FaultReport]:
+    return my_faults(user).filter(status__in=FAULT_CLOSED)
 
 
 def my_documents(user) -> QuerySet[StoredDocument]:

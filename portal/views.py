@@ -16,7 +16,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 from core.exceptions import DomainError
 from core.services import normalize_code
 from faults import services as fault_services
-from faults.choices import FAULT_CLOSED
 from faults.forms import FaultReportForm, MessageForm
 from loans.choices import LoanStatus
 from portal import selectors
@@ -24,15 +23,27 @@ from portal import selectors
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
+    """What the person holds now and their fault reports: every open one, beside the device it concerns
+    too, and the latest closed ones."""
     user = request.user
     loans = list(selectors.my_loans(user).filter(status=LoanStatus.OPEN))
-    faults = list(selectors.my_faults(user)[:20])
-    if not loans and not faults and user.is_staff:
+    open_faults = list(selectors.my_open_faults(user))
+    closed_faults = list(selectors.my_closed_faults(user)[:20])
+    if not loans and not open_faults and not closed_faults and user.is_staff:
         return redirect("admin:index")  # office staff without loans of their own work in the admin
+    by_device: dict[int, list] = {}
+    for fault in open_faults:
+        by_device.setdefault(fault.device_id, []).append(fault)
+    devices_count = 0
+    for loan in loans:
+        for item in loan.items.all():  # prefetched: the attribute stays on the objects the template reads
+            item.open_faults = by_device.get(item.device_id, [])
+            devices_count += item.is_open
     return render(request, "portal/home.html", {
         "loans": loans,
-        "open_faults": [f for f in faults if f.status not in FAULT_CLOSED],
-        "closed_faults": [f for f in faults if f.status in FAULT_CLOSED],
+        "devices_count": devices_count,
+        "open_faults": open_faults,
+        "closed_faults": closed_faults,
         "past_loans": selectors.my_loans(user).exclude(status=LoanStatus.OPEN),
     })
 

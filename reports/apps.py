@@ -7,3 +7,10 @@ class ReportsConfig(AppConfig):
 
     name = "reports"
     verbose_name = _("Reports")
+
+    def ready(self) -> None:
+        from django.contrib import admin
+
+        # The admin's first page opens with the signed-in person's dashboard (reports.dashboards), above
+        # the usual list of apps.
+        admin.site.index_template = "reports/dashboard_index.html"
