@@ -386,6 +386,7 @@ class LoanAdmin(MovePermissionMixin, HistoryAdmin):
     inlines = [LoanItemInline, LoanAccessoryInline, LoanSetupStepInline, LoanFindingInline, LoanEventInline]
     actions = [
         "loan_return",
+        "loan_agreement_issue_missing",
         _form_action(name="loan_extend", label=_("Extend"), form_class=ExtendForm, call=_extend,
                      prepare=_loans_for_action, describe=_describe_loan,
                      done=lambda n: ngettext("%(count)d loan extended.", "%(count)d loans extended.", n)
@@ -486,6 +487,24 @@ class LoanAdmin(MovePermissionMixin, HistoryAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+    # --- the agreement of a loan imported without one ---
+
+    @admin.action(description=_("Issue the missing loan agreement"), permissions=["move"])
+    def loan_agreement_issue_missing(self, request, queryset: QuerySet[Loan]):
+        """Each selected loan through loans.services.loan_agreement_issue_missing, in its own transaction;
+        a loan that already has its agreement is an error message naming it and stays as it was."""
+        codes = []
+        for loan in queryset.order_by("pk"):
+            document = run_service(request, services.loan_agreement_issue_missing, loan=loan, by=request.user)
+            if document is not None:
+                codes.append(document.code)
+        if codes:
+            messages.success(request, ngettext("Loan agreement issued: %(codes)s. Have the recipient sign it and "
+                                               "keep the signed copy.",
+                                               "Loan agreements issued: %(codes)s. Have the recipients sign them "
+                                               "and keep the signed copies.", len(codes))
+                             % {"codes": ", ".join(codes)})
 
     # --- return: one protocol per loan ---
 

@@ -66,6 +66,7 @@ class LoanEventKind(models.TextChoices):
     FINDING_SETTLED = "finding_settled", _("finding settled")
     REPLACED = "replaced", _("device replaced")
     TRANSFERRED = "transferred", _("devices transferred to the holder")
+    AGREEMENT_ISSUED = "agreement_issued", _("loan agreement issued late")
 
 
 class FindingStatus(models.TextChoices):

@@ -15,8 +15,10 @@ from assets.models import Device, Kit
 from assets.services import device_transition
 from core.audit import actor as _actor
 from core.audit import save_audited as _save
+from core.choices import DocumentKind
 from core.exceptions import GuardFailed, InvalidInput, TransitionNotAllowed
 from core.middleware import current_request_id
+from core.models import StoredDocument
 from loans.choices import LOAN_TRANSITIONS, FindingStatus, LoanEventKind, LoanPurpose, LoanStatus, SetupStep
 from loans.documents import handover_protocol_issue, loan_agreement_issue, return_protocol_issue
 from loans.models import (
@@ -378,6 +380,28 @@ def loan_finding_settle(*, finding: LoanFinding, by: User | None, settlement: st
     loan = finding.loan
     _event(loan, LoanEventKind.FINDING_SETTLED, by=by, from_status=loan.status, reason=settlement)
     return finding
+
+
+@transaction.atomic
+def loan_agreement_issue_missing(*, loan: Loan, by: User | None) -> StoredDocument:
+    """Issue, late, the loan agreement of a loan that has none: a loan registered by an older system and
+    imported here (loan_start always issues it). The compliance check reports such a loan until this runs.
+
+    Every status may get it (open, returned, lost, transferred): the agreement documents the loan as it
+    was made, with every device it ever held. A loan that already has its agreement is refused, naming the
+    agreement's code; one agreement per loan, as loans.selectors.loan_has_agreement counts it.
+    """
+    loan = Loan.objects.select_for_update().get(pk=loan.pk)
+    existing = (loan.documents.filter(kind=DocumentKind.LOAN_AGREEMENT).order_by("issued_at", "id")
+                .values_list("code", flat=True).first())
+    if existing is not None:
+        raise GuardFailed(_("Loan %(id)s already has its loan agreement, %(code)s.")
+                          % {"id": loan.pk, "code": existing}, field="loan")
+    document = loan_agreement_issue(loan=loan, by=by)
+    _event(loan, LoanEventKind.AGREEMENT_ISSUED, by=by, from_status=loan.status,
+           reason=_("Loan agreement %(code)s issued late: the loan was registered without one.")
+           % {"code": document.code})
+    return document
 
 
 def loan_allowed_moves(loan: Loan) -> list[tuple[str, str]]:

@@ -94,6 +94,15 @@ class LoanViewSet(HolderScopedMixin, mixins.ListModelMixin, mixins.RetrieveModel
     def mark_lost(self, request, pk=None):
         return self._move(request, s.LostSerializer, services.loan_mark_lost)
 
+    @extend_schema(request=None, responses={201: s.LoanDocumentSerializer})
+    @action(detail=True, methods=["post"], url_path="issue-agreement", permission_classes=[MOVE])
+    def issue_agreement(self, request, pk=None):
+        """Issue the loan agreement of a loan registered without one (imported from an older system);
+        409 when the loan already has it."""
+        document = services.loan_agreement_issue_missing(loan=self.get_object(), by=request.user)
+        return Response(s.LoanDocumentSerializer(document, context=self.get_serializer_context()).data,
+                        status=status.HTTP_201_CREATED)
+
     @extend_schema(request=s.SetupStepInputSerializer, responses=s.LoanSerializer)
     @action(detail=True, methods=["post"], url_path="setup-step", permission_classes=[MOVE])
     def setup_step(self, request, pk=None):
