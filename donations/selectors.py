@@ -4,20 +4,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from donations.choices import TRANSFER_ORDER_KINDS, TransferStatus
 from donations.models import (
     Beneficiary,
     GrantProject,
+    LiquidationItem,
     MayoralOrder,
     ObligationRecord,
+    OrderAnnexBeneficiary,
+    OrderAnnexDevice,
     ProjectDevice,
     ProjectObligation,
     Transfer,
     TransferItem,
 )
+from loans.models import LoanItem
 
 
 def _count(model, **link) -> Subquery:
@@ -101,5 +106,48 @@ def obligation_coverage(obligation: ProjectObligation, *, until: date | None = N
             for m in obligation.months() if m <= until]
 
 
+def transfer_order_in_force() -> Q:
+    """For a Transfer queryset: its order is in force on the transfer date (MayoralOrder.in_force_on, the
+    legal check's ORDER_IN_FORCE)."""
+    return (Q(order__in_force_from__lte=F("transfer_date"))
+            & (Q(order__in_force_until__isnull=True) | Q(order__in_force_until__gte=F("transfer_date"))))
+
+
+def transfer_order_kind_allowed() -> Q:
+    """For a Transfer queryset: its order is of a kind that allows a free transfer (ORDER_KIND)."""
+    return Q(order__kind__in=TRANSFER_ORDER_KINDS)
+
+
+def transfer_item_in_annex() -> Q:
+    """For a TransferItem queryset: the legal check's IN_ANNEX (donations.legal.check_devices) for a whole
+    register. The device is in the annex of the transfer's order; or the recipient's beneficiary is, and the
+    recipient holds the device: on an open loan item, or, once the transfer is completed, on the item its
+    completion closed on the transfer date (loans.services.loan_items_transfer)."""
+    device_listed = Exists(OrderAnnexDevice.objects.filter(order=OuterRef("transfer__order"),
+                                                           device=OuterRef("device")))
+    beneficiary_listed = Exists(OrderAnnexBeneficiary.objects.filter(
+        order=OuterRef("transfer__order"), beneficiary__recipient=OuterRef("transfer__recipient")))
+    held = LoanItem.objects.filter(device=OuterRef("device"), loan__recipient=OuterRef("transfer__recipient"))
+    holds_now = Exists(held.filter(is_open=True))
+    held_until_completed = Q(transfer__status=TransferStatus.COMPLETED) & Exists(
+        held.filter(is_open=False, closed_on=OuterRef("transfer__transfer_date")))
+    return Q(device_listed) | (Q(beneficiary_listed) & (Q(holds_now) | held_until_completed))
+
+
+def transfers_within_durability() -> QuerySet[TransferItem]:
+    """Devices of grant projects given away by a completed transfer dated within their project's durability
+    period: on or before its last day (GrantProject.durability_over_on, the legal check's DURABILITY_OVER)."""
+    return TransferItem.objects.filter(
+        transfer__status=TransferStatus.COMPLETED,
+        device__project_device__project__durability_ends_on__gte=F("transfer__transfer_date"))
+
+
+def liquidations_within_durability() -> QuerySet[LiquidationItem]:
+    """Devices of grant projects scrapped within their project's durability period."""
+    return LiquidationItem.objects.filter(
+        device__project_device__project__durability_ends_on__gte=F("liquidation__handed_over_on"))
+
+
 __all__ = ["project_list", "beneficiary_list", "order_list", "transfer_list", "Gap", "obligation_gaps",
-           "obligation_coverage"]
+           "obligation_coverage", "transfer_order_in_force", "transfer_order_kind_allowed", "transfer_item_in_annex",
+           "transfers_within_durability", "liquidations_within_durability"]

@@ -10,3 +10,10 @@ def fault_list() -> QuerySet[FaultReport]:
     return FaultReport.objects.select_related("device", "loan__recipient", "reporter", "replacement").prefetch_related(
         Prefetch("replies", queryset=FaultReply.objects.select_related("author")),
     )
+
+
+def open_faults() -> QuerySet[FaultReport]:
+    """Faults not closed yet (neither resolved, replaced nor rejected: faults.choices.FAULT_CLOSED)."""
+    from faults.choices import FAULT_CLOSED, FaultStatus
+
+    return FaultReport.objects.filter(status__in=[s for s in FaultStatus.values if s not in FAULT_CLOSED])

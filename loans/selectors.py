@@ -70,3 +70,21 @@ def loans_ending_or_overdue(*, within_days: int, today=None) -> QuerySet[Loan]:
         .prefetch_related(Prefetch("items", queryset=held, to_attr="held_items"))
         .order_by("planned_end_on", "id")
     )
+
+
+def loan_has_agreement():
+    """For a Loan queryset: the loan agreement was issued for it (a stored document of kind loan_agreement
+    whose subject is the loan, as loans.documents.loan_agreement_issue stores it)."""
+    from django.db.models import Exists, OuterRef
+
+    from core.choices import DocumentKind
+
+    return Exists(StoredDocument.objects.filter(kind=DocumentKind.LOAN_AGREEMENT, subject_type__app_label="loans",
+                                                subject_type__model="loan", subject_id=OuterRef("pk")))
+
+
+def overdue_loans(*, today) -> QuerySet[Loan]:
+    """Open loans whose planned end is before `today` (Loan.is_overdue, for a whole register)."""
+    from loans.choices import LoanStatus
+
+    return Loan.objects.filter(status=LoanStatus.OPEN, planned_end_on__lt=today)

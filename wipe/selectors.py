@@ -62,3 +62,24 @@ def prefetched_missing(device) -> list[StorageMedium] | None:
     if not media:
         return [] if hasattr(device, "no_media_confirmation") else None
     return [m for m in media if m.removed_at is None and not m.cleared]
+
+
+def media_inside_not_cleared() -> QuerySet[StorageMedium]:
+    """Media still inside their device that hold no validated record fit for leaving the office: the gate's
+    rule (services.media_not_cleared, gate_refusal) over every device at once."""
+    return StorageMedium.objects.inside().exclude(medium_cleared())
+
+
+def device_media_unaccounted() -> Q:
+    """For a Device queryset: no storage medium on record and nobody confirmed it has none (gate_refusal)."""
+    from wipe.models import NoMediaConfirmation
+
+    return (~Exists(StorageMedium.objects.filter(device=OuterRef("pk")))
+            & ~Exists(NoMediaConfirmation.objects.filter(device=OuterRef("pk"))))
+
+
+def removals_held(*, removed_before) -> QuerySet[DiskRemoval]:
+    """Removed media still held in custody (not destroyed) that were taken out before `removed_before`."""
+    from wipe.choices import RemovalStatus
+
+    return DiskRemoval.objects.filter(status=RemovalStatus.HELD, removed_at__lt=removed_before)

@@ -176,6 +176,8 @@ SPECTACULAR_SETTINGS = {
         "BeneficiaryKindEnum": "donations.choices.BeneficiaryKind",
         "TransferStatusEnum": "donations.choices.TransferStatus",
         "DataClassificationEnum": "wipe.choices.DataClassification",
+        "ComplianceGapKindEnum": "reports.compliance.GapKind",
+        "ReportKindEnum": "reports.models.ReportKind",
     },
 }
 
