@@ -134,13 +134,15 @@ def _qr_modules(text: str) -> list[list[bool]]:
     return [[bool(module) for module in row] for row in code.modules]
 
 
-def render(*, title: str, story: list, stamp: Stamp) -> bytes:
-    """Lay out `story` on A4 pages with the organisation's header and the verification footer."""
+def render(*, title: str, story: list, stamp: Stamp, pagesize: tuple[float, float] = A4) -> bytes:
+    """Lay out `story` on A4 pages (standing, or `landscape(A4)` for wide tables) with the organisation's
+    header and the verification footer."""
     register_fonts()
     buffer = io.BytesIO()
+    page_width, page_height = pagesize
     doc = SimpleDocTemplate(
         buffer,
-        pagesize=A4,
+        pagesize=pagesize,
         leftMargin=20 * mm,
         rightMargin=20 * mm,
         topMargin=22 * mm,
@@ -156,7 +158,7 @@ def render(*, title: str, story: list, stamp: Stamp) -> bytes:
         """The QR code as one path of its dark runs: one drawing operation per page, not one per module."""
         size, border = 24 * mm, 4
         box = size / (len(modules) + 2 * border)
-        left, top = A4[0] - 20 * mm - size, 6 * mm + size
+        left, top = page_width - 20 * mm - size, 6 * mm + size
         path = canvas.beginPath()
         for r, row in enumerate(modules):
             c = 0
@@ -170,8 +172,8 @@ def render(*, title: str, story: list, stamp: Stamp) -> bytes:
     def on_page(canvas, document) -> None:
         canvas.saveState()
         canvas.setFont(FONT, 8)
-        canvas.drawString(20 * mm, A4[1] - 12 * mm, settings.ORGANIZATION_NAME)
-        canvas.drawRightString(A4[0] - 20 * mm, A4[1] - 12 * mm, title)
+        canvas.drawString(20 * mm, page_height - 12 * mm, settings.ORGANIZATION_NAME)
+        canvas.drawRightString(page_width - 20 * mm, page_height - 12 * mm, title)
         canvas.drawPath(qr_path(canvas), fill=1, stroke=0)
         canvas.setFont(FONT, 7.5)
         lines = [

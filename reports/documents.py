@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER
+from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.lib.utils import simpleSplit
@@ -313,32 +314,36 @@ _REGISTER_FONT_SIZE = 6.5
 _REGISTER_PADDING = 2
 _REGISTER_HEAD = ParagraphStyle("reports_register_head", parent=pdf.STYLES["cell_bold"], fontSize=_REGISTER_FONT_SIZE,
                                 leading=_REGISTER_FONT_SIZE + 1.5)
-# Inventory number, kind, manufacturer and model, serial number, purchase date, price, funding, location,
-# status: what the columns of a księga inwentarzowa hold, on an A4 page standing up.
-_REGISTER_WIDTHS = _rest(27.5 * mm, 15 * mm, 23 * mm, 19 * mm, 14.6 * mm, 17.2 * mm, 18.7 * mm, 15.8 * mm)
+# Ordinal, inventory number, kind, manufacturer and model, serial number, purchase date, price, funding,
+# location, status: what the columns of a księga inwentarzowa hold, on A4 pages lying down (the register
+# alone fills the pages; standing up, a row of nine narrow columns took four lines).
+_REGISTER_PAGE = landscape(A4)
+_REGISTER_WIDTHS = [*(w * mm for w in (8, 28, 25, 50, 22, 16, 20, 36, 28)),
+                    _REGISTER_PAGE[0] - 40 * mm - 12 - 233 * mm]
 
 
 def _register_table(register: InventoryRegister) -> Table:
     """The register's rows as one table of plain (pre-wrapped) strings, its header repeated on every page."""
     wrap = _Wrapper(pdf.FONT, _REGISTER_FONT_SIZE, _REGISTER_PADDING)
     widths = _REGISTER_WIDTHS
-    header = [_("Inventory number"), _("Kind"), _("Manufacturer and model"), _("Serial number"), _("Purchase date"),
-              _("Purchase price"), _("Funding source"), _("Location"), _("Status")]
+    header = [pgettext("ordinal number", "No."), _("Inventory number"), _("Kind"), _("Manufacturer and model"), _("Serial number"),
+              _("Purchase date"), _("Purchase price"), _("Funding source"), _("Location"), _("Status")]
     data: list[list[object]] = [[Paragraph(escape(h), _REGISTER_HEAD) for h in header]]
     kinds = {value: str(label) for value, label in DeviceKind.choices}
     statuses = {value: str(label) for value, label in DeviceStatus.choices}
     fundings = {value: str(label) for value, label in FundingSource.choices}
-    for row in register.rows.iterator(chunk_size=2000):
+    for ordinal, row in enumerate(register.rows.iterator(chunk_size=2000), start=1):
         data.append([
-            wrap(row["inventory_number"], widths[0]),
-            wrap(kinds.get(row["kind"], row["kind"]), widths[1]),
-            wrap(f"{row['manufacturer']} {row['model']}".strip(), widths[2]),
-            wrap(row["serial_number"], widths[3]),
+            str(ordinal),
+            wrap(row["inventory_number"], widths[1]),
+            wrap(kinds.get(row["kind"], row["kind"]), widths[2]),
+            wrap(f"{row['manufacturer']} {row['model']}".strip(), widths[3]),
+            wrap(row["serial_number"], widths[4]),
             pdf.format_date(row["purchase_date"]),
-            wrap(pdf.format_pln(row["purchase_price"]), widths[5]),
-            wrap(fundings.get(row["funding"], row["funding"]), widths[6]),
-            wrap(row["location"], widths[7]),
-            wrap(statuses.get(row["status_on"], row["status_on"]), widths[8]),
+            wrap(pdf.format_pln(row["purchase_price"]), widths[6]),
+            wrap(fundings.get(row["funding"], row["funding"]), widths[7]),
+            wrap(row["location"], widths[8]),
+            wrap(statuses.get(row["status_on"], row["status_on"]), widths[9]),
         ])
     table = Table(data, colWidths=widths, repeatRows=1, hAlign="LEFT")
     table.setStyle(TableStyle([
@@ -346,7 +351,8 @@ def _register_table(register: InventoryRegister) -> Table:
         ("FONTNAME", (0, 1), (-1, -1), pdf.FONT),
         ("FONTSIZE", (0, 1), (-1, -1), _REGISTER_FONT_SIZE),
         ("LEADING", (0, 1), (-1, -1), _REGISTER_FONT_SIZE + 1.5),
-        ("ALIGN", (5, 1), (5, -1), "RIGHT"),
+        ("ALIGN", (0, 1), (0, -1), "RIGHT"),
+        ("ALIGN", (6, 1), (6, -1), "RIGHT"),
         ("LEFTPADDING", (0, 0), (-1, -1), _REGISTER_PADDING),
         ("RIGHTPADDING", (0, 0), (-1, -1), _REGISTER_PADDING),
         ("TOPPADDING", (0, 1), (-1, -1), 1.5),
@@ -377,7 +383,7 @@ def _register_story(register: InventoryRegister, by: AbstractBaseUser | None) ->
         story.append(pdf.para(_("No device is in the register on this day."), "body"))
     story += [
         Spacer(1, 4 * mm),
-        _chart(_register_chart(register)),
+        _chart(_register_chart(register), scale=0.6),  # the page lies down: a full-width chart would fill it
         _h2(_("2. Devices in the register (%(count)s)") % {"count": _count(register.devices)}),
     ]
     if register.devices:
@@ -402,7 +408,8 @@ def inventory_register_issue(*, report: IssuedReport, by: AbstractBaseUser | Non
     return document_issue(
         kind=DocumentKind.INVENTORY_REGISTER, title=title, subject=report, by=by,
         template_version=INVENTORY_REGISTER_TEMPLATE,
-        build=lambda stamp: pdf.render(title=title, story=_register_story(register, by), stamp=stamp),
+        build=lambda stamp: pdf.render(title=title, story=_register_story(register, by), stamp=stamp,
+                                       pagesize=_REGISTER_PAGE),
     )
 
 

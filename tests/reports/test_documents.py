@@ -145,6 +145,11 @@ def test_the_inventory_register_lists_every_device_in_the_register_with_totals_p
     assert f"tablet 3 {money(Decimal('1234.56') * 3)}" in text
     total = sum((d.purchase_price for d in in_register), Decimal(0))
     assert f"Razem {len(in_register)} {money(total)}" in text
+    # The register's ten columns need the page lying down; each row carries its ordinal (Lp.).
+    pages = PdfReader(io.BytesIO(pdf_bytes(document))).pages
+    assert all(page.mediabox.width > page.mediabox.height for page in pages)
+    last = max(d.inventory_number for d in in_register)
+    assert "Lp. Numer inwentarzowy" in text and f"{len(in_register)} {last}" in text
 
 
 def test_the_register_as_of_a_past_day_counts_what_the_office_held_that_day(api, it_user, register):
