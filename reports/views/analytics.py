@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from core.exceptions import InvalidInput
 from core.pdf import format_date, format_pln
+from donations.models import GrantProject
 from reports import analytics
 from reports.charts import data_uri
 from reports.views.base import page
@@ -63,6 +64,20 @@ def _table_context(table: analytics.Table, api_url: str, query: dict) -> dict:
     }
 
 
+def _params_context(spec: analytics.ReportSpec, values) -> list[dict]:
+    """The report's parameters for its form; a grant project is chosen by name, not typed as a number."""
+    params = []
+    for param in spec.params:
+        value = values.get(param.name, "")
+        entry = {"name": param.name, "label": str(param.label), "value": "" if value is None else str(value),
+                 "minimum": param.minimum, "maximum": param.maximum, "choices": None}
+        if param.name == "project":
+            entry["choices"] = [("", _("every project"))] + [
+                (str(pk), name) for pk, name in GrantProject.objects.order_by("name").values_list("pk", "name")]
+        params.append(entry)
+    return params
+
+
 @login_required
 def analytics_index(request: HttpRequest) -> HttpResponse:
     """The reports there are, each with what it shows."""
@@ -85,8 +100,7 @@ def analytics_report(request: HttpRequest, name: str) -> HttpResponse:
     except InvalidInput as refusal:
         labels = {param.name: str(param.label) for param in spec.params}
         context["error"] = f"{labels.get(refusal.field, refusal.field)}: {refusal.message}"
-        context["params"] = [{"name": p.name, "label": str(p.label), "value": request.GET.get(p.name, ""),
-                              "minimum": p.minimum, "maximum": p.maximum} for p in spec.params]
+        context["params"] = _params_context(spec, request.GET)
         response = page(request, "reports/analytics_report.html", context, title=str(spec.title))
         response.status_code = 400
         return response
@@ -95,8 +109,7 @@ def analytics_report(request: HttpRequest, name: str) -> HttpResponse:
     query = {key: value for key, value in params.items() if value is not None}
     context.update({
         "as_of": format_date(result.as_of),
-        "params": [{"name": p.name, "label": str(p.label), "value": params.get(p.name, ""), "minimum": p.minimum,
-                    "maximum": p.maximum} for p in spec.params],
+        "params": _params_context(spec, params),
         "charts": [data_uri(png) for png in analytics.result_charts(result)],
         "tables": [_table_context(table, api_url, query) for table in result.tables],
         "xlsx_url": f"{api_url}?{urlencode({**query, 'format': 'xlsx'})}",

@@ -523,6 +523,21 @@ def test_pages_show_tables_charts_and_downloads_in_polish(register, client, it_u
     assert client.get("/reports/analytics/forecast/").status_code == 302
 
 
+def test_the_einclusion_page_chooses_the_project_by_name(client, it_user):
+    leszno, other = make_project(name="e-Inclusion Leszno"), make_project(name="Cyfrowa Gmina")
+    make_beneficiary(leszno)
+    make_beneficiary(other, kind=BeneficiaryKind.SCHOOL)
+    client.force_login(it_user)
+
+    html = client.get("/reports/analytics/einclusion/").content.decode()
+    assert '<select name="project" id="id_project">' in html
+    assert f'<option value="{leszno.pk}">e-Inclusion Leszno</option>' in html
+    assert f'<option value="{other.pk}">Cyfrowa Gmina</option>' in html
+
+    chosen = client.get("/reports/analytics/einclusion/", {"project": leszno.pk}).content.decode()
+    assert f'<option value="{leszno.pk}" selected>e-Inclusion Leszno</option>' in chosen
+
+
 def _png_size(png: bytes) -> tuple[int, int]:
     return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
 

@@ -363,3 +363,12 @@ def test_the_councillors_dashboard_costs_the_same_queries_whatever_they_hold(api
     for _ in range(3):
         _report_fault(ewa, lend_tablet(ewa).items.get().device)
     assert _queries(client) == once
+
+
+def test_the_admin_names_the_office_and_its_register_not_django(it_user, settings):
+    client = Client(HTTP_ACCEPT_LANGUAGE="pl")
+    client.force_login(it_user)
+    html = client.get(reverse("admin:index")).content.decode()
+    assert f"{settings.ORGANIZATION_NAME} — ewidencja sprzętu" in html
+    assert "<title>Pulpit | Ewidencja sprzętu</title>" in html
+    assert "Django" not in html.split("<body", 1)[1].split("</header>", 1)[0]
