@@ -327,6 +327,15 @@ class SanitizationAdmin(ServiceFormAdminMixin, PageFormsMixin, HistoryAdmin):
 
     # --- the page ---
 
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "medium" and formfield is not None:
+            # Also a medium inside a device that left the office: the proof of its wipe that the recipient or
+            # the collector sends back is recorded late (wipe.services refuses a lost device).
+            formfield.queryset = (StorageMedium.objects.inside().exclude(device__status=DeviceStatus.LOST)
+                                  .select_related("device").order_by("device__inventory_number", "id"))
+        return formfield
+
     def get_fieldsets(self, request, obj=None):
         if obj is None:
             first = [(None, {"fields": ["medium"]})]

@@ -106,7 +106,9 @@ class SanitizationForm(ServiceModelForm):
         super().__init__(*args, **kwargs)
         if "medium" in self.fields:
             self.fields["medium"].label_from_instance = medium_label
-            self.fields["medium"].help_text = _("Only media still inside a device that has not left the register.")
+            self.fields["medium"].help_text = _("Only media still inside their device. For a device that left the "
+                                                "office (transferred or scrapped), record the proof of the wipe that "
+                                                "its recipient or collector sent back.")
         if "organization" in self.fields:
             self.fields["organization"].required = False
             self.fields["organization"].help_text = _("Leave empty for %(name)s.") % {

@@ -40,11 +40,12 @@ def medium_cleared() -> Exists:
                                               fit_to_leave=True))
 
 
-def devices_to_sanitize() -> QuerySet[DeviceToSanitize]:
-    """Retired devices with what each still needs: media inside, how many of them are not cleared."""
+def devices_to_sanitize(*, statuses=(DeviceStatus.RETIRED,)) -> QuerySet[DeviceToSanitize]:
+    """Retired devices (or those in `statuses`) with what each still needs: media inside, how many of them are
+    not cleared."""
     inside = Q(media__removed_at__isnull=True)
     return (
-        DeviceToSanitize.objects.filter(status=DeviceStatus.RETIRED)
+        DeviceToSanitize.objects.filter(status__in=statuses)
         .select_related("no_media_confirmation")
         .prefetch_related(Prefetch("media", queryset=StorageMedium.objects.annotate(cleared=medium_cleared())
                                    .prefetch_related("removal").order_by("id")))

@@ -96,6 +96,30 @@ def _medium_label(medium: StorageMedium) -> str:
     return f"{medium.get_kind_display()} {medium.serial_number or _('without serial number')}"
 
 
+# Devices that left the office with a recipient or a collector, who can still send back the proof of a wipe
+# or of no medium: that evidence is recorded late. A lost device has nobody to ask.
+LEFT_THE_OFFICE = DEVICE_GONE - {DeviceStatus.LOST}
+
+# Where the media of a device that left the office went: out with it, never back into the office's use.
+OUTSIDE_THE_OFFICE = LEAVING_DESTINATIONS | {Destination.DESTRUCTION}
+
+
+def _late_note(device: Device) -> str:
+    """The reason of a wipe event written about a device that left the office: evidence recorded late."""
+    return _("evidence recorded after the device left the office (%(status)s on %(date)s)") % {
+        "status": device.get_status_display(),
+        "date": pdf.format_date(timezone.localdate(device.status_changed_at))}
+
+
+def _refuse_staying(record: Sanitization) -> None:
+    """A wipe recorded about a device that left the office names a destination outside the office."""
+    if record.device.status in DEVICE_GONE and record.destination not in OUTSIDE_THE_OFFICE:
+        raise InvalidInput(_("Device %(number)s has left the office (%(status)s): its media went with it, so the "
+                             "destination is leaving the office, recycling or destruction, not internal reuse.")
+                           % {"number": record.device.inventory_number, "status": record.device.get_status_display()},
+                           field="destination")
+
+
 # --- sanitization records ------------------------------------------------------------------------
 
 def _assess(record: Sanitization) -> None:
@@ -117,7 +141,9 @@ def _assess(record: Sanitization) -> None:
         raise ValidationError(errors)
 
 
-def _lock_medium(medium: StorageMedium, device: Device | None) -> StorageMedium:
+def _lock_medium(medium: StorageMedium, device: Device | None, *, late: bool = False) -> StorageMedium:
+    """Lock a medium still inside `device` (when given) in the register; with `late`, also one inside a device
+    that left the office (LEFT_THE_OFFICE), for evidence recorded after it left."""
     locked = StorageMedium.objects.select_for_update(of=("self",)).select_related("device").get(pk=medium.pk)
     if device is not None and locked.device_id != device.pk:
         raise InvalidInput(_("This medium belongs to device %(number)s, not to %(device)s.")
@@ -126,7 +152,7 @@ def _lock_medium(medium: StorageMedium, device: Device | None) -> StorageMedium:
     if locked.removed_at is not None:
         raise GuardFailed(_("This medium was taken out of its device; record its custody and destruction instead."),
                           field="medium")
-    if locked.device.status in DEVICE_GONE:
+    if locked.device.status in DEVICE_GONE and not (late and locked.device.status in LEFT_THE_OFFICE):
         raise GuardFailed(_("The device has left the register (%(status)s).")
                           % {"status": locked.device.get_status_display()}, field="medium")
     return locked
@@ -155,16 +181,22 @@ def sanitization_record(*, by: User | None, medium: StorageMedium, device: Devic
                         evidence_drive: str = "", **data: Any) -> Sanitization:
     """Record one wipe of one medium, as the technician states it; a second person validates it later.
 
-    Refused: a medium of another device, a removed medium, a device that left the register, an end
-    before the start, a failed verification, and anything wipe.fitness does not accept.
+    A medium still inside a device that left the office (transferred or scrapped) takes the evidence its
+    recipient or collector sends back, recorded late (not on a wipe session or from a tool's report): its
+    destination is outside the office, and its event says it was recorded after the device left.
+
+    Refused: a medium of another device, a removed medium, a lost device or any other that left the
+    register, an end before the start, a failed verification, and anything wipe.fitness does not accept.
     """
-    medium = _lock_medium(medium, device)
+    medium = _lock_medium(medium, device, late=session is None and evidence is None)
     record = Sanitization(medium=medium, device=medium.device, session=session, evidence=evidence,
                           evidence_drive=evidence_drive)
     _fill(record, data, by=by)
+    _refuse_staying(record)
     _save(record, by=by, reason=_("wipe recorded"))
+    late = medium.device.status in DEVICE_GONE
     _event(WipeEventKind.RECORDED, by=by, to_status=record.status, sanitization=record,
-           reason=evidence.original_name if evidence else "")
+           reason=_late_note(medium.device) if late else (evidence.original_name if evidence else ""))
     return record
 
 
@@ -199,6 +231,7 @@ def sanitization_update(*, sanitization: Sanitization, by: User | None, **data: 
     record = _lock_record(sanitization)
     _refuse_if_final(record)
     _fill(record, data, by=by)
+    _refuse_staying(record)
     _save(record, by=by, reason=_("wipe record edited"))
     _event(WipeEventKind.EDITED, by=by, from_status=record.status, to_status=record.status, sanitization=record)
     return record
@@ -333,12 +366,16 @@ def device_sanitize(*, device: Device, by: User | None, reason: str = "") -> Dev
 
 @transaction.atomic
 def no_media_confirm(*, device: Device, by: User | None, how_checked: str) -> NoMediaConfirmation:
-    """A named person states that the device holds no storage medium, and how they checked."""
+    """A named person states that the device holds no storage medium, and how they checked.
+
+    For a device that left the office (transferred or scrapped) this is recorded late, from the written
+    answer of its recipient or collector; a lost device is refused.
+    """
     how_checked = _require(how_checked, "how_checked", _("Say how you checked that the device holds no medium."))
     if _actor(by) is None:
         raise InvalidInput(_("Only a signed-in person can confirm this."), field="confirmed_by")
     locked = Device.objects.select_for_update().get(pk=device.pk)
-    if locked.status in DEVICE_GONE:
+    if locked.status in DEVICE_GONE - LEFT_THE_OFFICE:
         raise GuardFailed(_("The device has left the register (%(status)s).")
                           % {"status": locked.get_status_display()})
     media = list(locked.media.all())
@@ -350,7 +387,9 @@ def no_media_confirm(*, device: Device, by: User | None, how_checked: str) -> No
         raise GuardFailed(_("This device's lack of media is already confirmed."), field="device")
     confirmation = NoMediaConfirmation(device=locked, confirmed_by=by, how_checked=how_checked)
     _save(confirmation, by=by, reason=_("no storage media confirmed"))
-    _event(WipeEventKind.NO_MEDIA, by=by, device=locked, reason=how_checked)
+    late = locked.status in LEFT_THE_OFFICE
+    _event(WipeEventKind.NO_MEDIA, by=by, device=locked,
+           reason=f"{_late_note(locked)} · {how_checked}" if late else how_checked)
     return confirmation
 
 

@@ -7,6 +7,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
+from assets.choices import DEVICE_GONE, DeviceStatus
 from core.exceptions import GuardFailed
 from core.permissions import require_perm
 from wipe import selectors, services
@@ -210,12 +211,21 @@ class WipeEvidenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
 
 
 class DeviceToSanitizeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """Retired devices on their way out, with what each still needs; `sanitize` is the gate."""
+    """Retired devices on their way out, with what each still needs; `sanitize` is the gate.
+
+    `confirm-no-media` also reaches a device that left the office (transferred or scrapped, not listed
+    here): the written answer of its recipient or collector that it holds no medium, recorded late.
+    """
 
     queryset = selectors.devices_to_sanitize()
     serializer_class = s.DeviceToSanitizeSerializer
     filterset_class = DeviceToSanitizeFilterSet
     ordering_fields = ["inventory_number", "status_changed_at"]
+
+    def get_queryset(self):
+        if self.action == "confirm_no_media":  # the service refuses a lost device, saying why
+            return selectors.devices_to_sanitize(statuses=[DeviceStatus.RETIRED, *DEVICE_GONE])
+        return super().get_queryset()
 
     @extend_schema(request=s.SanitizeSerializer, responses=s.DeviceToSanitizeSerializer)
     @action(detail=True, methods=["post"], permission_classes=[MOVE_DEVICE])
