@@ -17,12 +17,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from reportlab.graphics.barcode import qrencoder
 from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER, TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Table, TableStyle
+from reportlab.platypus import Flowable, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 FONT = "DejaVuSans"
 FONT_BOLD = "DejaVuSans-Bold"
@@ -58,12 +59,28 @@ register_fonts()  # before any Paragraph is made: reportlab resolves a style's f
 
 STYLES = {
     "title": ParagraphStyle("title", fontName=FONT_BOLD, fontSize=15, leading=19, spaceAfter=4 * mm),
-    "h2": ParagraphStyle("h2", fontName=FONT_BOLD, fontSize=11, leading=14, spaceBefore=5 * mm, spaceAfter=2 * mm),
+    # A section heading never ends a page alone: it goes over with what follows it.
+    "h2": ParagraphStyle("h2", fontName=FONT_BOLD, fontSize=11, leading=14, spaceBefore=5 * mm, spaceAfter=2 * mm,
+                         keepWithNext=1),
+    "h3": ParagraphStyle("h3", fontName=FONT_BOLD, fontSize=9, leading=12, spaceBefore=3 * mm, spaceAfter=1.5 * mm,
+                         keepWithNext=1),
     "body": ParagraphStyle("body", fontName=FONT, fontSize=9, leading=12),
+    # A sentence that introduces what follows it: never left alone at the foot of a page.
+    "lead": ParagraphStyle("lead", fontName=FONT, fontSize=9, leading=12, keepWithNext=1, spaceAfter=2 * mm),
     "small": ParagraphStyle("small", fontName=FONT, fontSize=7.5, leading=9.5),
+    # A sentence under a table, with room between them.
+    "note": ParagraphStyle("note", fontName=FONT, fontSize=7.5, leading=9.5, spaceBefore=1.5 * mm),
     "cell": ParagraphStyle("cell", fontName=FONT, fontSize=8, leading=10),
     "cell_bold": ParagraphStyle("cell_bold", fontName=FONT_BOLD, fontSize=8, leading=10),
+    "cell_right": ParagraphStyle("cell_right", fontName=FONT, fontSize=8, leading=10, alignment=TA_RIGHT),
+    "cell_bold_right": ParagraphStyle("cell_bold_right", fontName=FONT_BOLD, fontSize=8, leading=10,
+                                      alignment=TA_RIGHT),
+    "sign_bold": ParagraphStyle("sign_bold", fontName=FONT_BOLD, fontSize=8, leading=10, alignment=TA_CENTER),
+    "sign_small": ParagraphStyle("sign_small", fontName=FONT, fontSize=7.5, leading=9.5, alignment=TA_CENTER),
 }
+
+FULL_WIDTH = 170 * mm - 12  # A4 standing, less the 20 mm margins of render() and the frame's 6 pt paddings
+LABEL_WIDTH = 55 * mm
 
 
 def para(text: object, style: str = "cell") -> Paragraph:
@@ -85,6 +102,76 @@ def grid_table(header: list[str], rows: list[list[object]], col_widths: list[flo
     table = Table(data, colWidths=col_widths, repeatRows=1)
     table.setStyle(_grid_style(header=True))
     return table
+
+
+def h2(text: object) -> Paragraph:
+    return para(text, "h2")
+
+
+def h3(text: object) -> Paragraph:
+    return para(text, "h3")
+
+
+def cell(value: object) -> Flowable:
+    """A table cell: a flowable as it is, anything else as escaped text, a dash for no value."""
+    return value if isinstance(value, Flowable) else para(or_dash(value))
+
+
+def kv_table(rows: list[tuple[str, object]]) -> Table:
+    """key_value_table across the full width, on the left margin, with values that may be flowables already."""
+    table = Table([[para(label, "cell_bold"), cell(value)] for label, value in rows],
+                  colWidths=[LABEL_WIDTH, FULL_WIDTH - LABEL_WIDTH], hAlign="LEFT")
+    table.setStyle(_grid_style(header=False))
+    return table
+
+
+def grid(header: list[str], rows: list[list[object]], widths: list[float], *, total: bool = False,
+         right: tuple[int, ...] = ()) -> Table:
+    """grid_table (header repeated on every page) with cells that may be flowables already. With `total`,
+    the last row is a sum set in bold, its empty cells left empty; the columns in `right` (figures) are
+    aligned right. A table narrower than the page sits on the left margin, under its heading."""
+
+    def make(value: object, column: int, *, bold: bool, dash: bool) -> Flowable:
+        if isinstance(value, Flowable):
+            return value
+        style = ("cell_bold" if bold else "cell") + ("_right" if column in right else "")
+        return para(or_dash(value) if dash else ("" if value is None else value), style)
+
+    data = [[make(h, c, bold=True, dash=False) for c, h in enumerate(header)]]
+    for index, row in enumerate(rows):
+        last = total and index == len(rows) - 1
+        data.append([make(value, c, bold=last, dash=not last) for c, value in enumerate(row)])
+    table = Table(data, colWidths=widths, repeatRows=1, hAlign="LEFT")
+    table.setStyle(_grid_style(header=True))
+    return table
+
+
+def rest_widths(*widths: float, full: float = FULL_WIDTH) -> list[float]:
+    """The given column widths and a last column taking what is left of the full width."""
+    return [*widths, full - sum(widths)]
+
+
+def signatures(slots: list[tuple[str, str]], *, lead: list[Flowable] = ()) -> KeepTogether:
+    """The signature block, two places to a row: room to sign above a line, the role and the name below.
+
+    `lead` (the closing statement) stays on the same page as the signatures, so they are never signed alone.
+    """
+    gap = 20 * mm
+    column = (FULL_WIDTH - gap) / 2
+    data, heights, commands = [], [], [("VALIGN", (0, 0), (-1, -1), "TOP")]
+    for start in range(0, len(slots), 2):
+        pair = list(slots[start:start + 2])
+        row = len(data)
+        data += [["", "", ""],
+                 [para(pair[0][0], "sign_bold"), "", para(pair[1][0], "sign_bold") if len(pair) > 1 else ""],
+                 [para(pair[0][1], "sign_small"), "", para(pair[1][1], "sign_small") if len(pair) > 1 else ""]]
+        heights += [20 * mm, None, None]
+        commands.append(("LINEABOVE", (0, row + 1), (0, row + 1), 0.6, "black"))
+        if len(pair) > 1:
+            commands.append(("LINEABOVE", (2, row + 1), (2, row + 1), 0.6, "black"))
+    table = Table(data, colWidths=[column, gap, column], rowHeights=heights)
+    table.setStyle(TableStyle(commands))
+    return KeepTogether([*lead, Spacer(1, 6 * mm), table])
 
 
 def _grid_style(*, header: bool) -> TableStyle:

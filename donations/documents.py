@@ -14,7 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from xml.sax.saxutils import escape
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -24,10 +23,8 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
 from reportlab.lib import colors
-from reportlab.lib.enums import TA_CENTER
-from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer, Table, TableStyle
+from reportlab.platypus import Flowable, KeepTogether, Spacer, TableStyle
 
 from assets.choices import DeviceStatus
 from assets.models import DeviceEvent
@@ -58,93 +55,11 @@ TRANSFER_PROTOCOL_TEMPLATE = "transfer-protocol/1"
 LIQUIDATION_PROTOCOL_TEMPLATE = "liquidation-protocol/1"
 DURABILITY_REPORT_TEMPLATE = "durability-report/1"
 
-_FULL_WIDTH = 170 * mm - 12  # A4 less the 20 mm margins of pdf.render and the frame's 6 pt paddings
-_LABEL_WIDTH = 55 * mm
 _NBSP = "\u00a0"
 _FAILED = colors.HexColor("#fbe3df")  # the row of a check that did not pass
-_STYLES = {
-    # A section heading never ends a page alone: it goes over with the table under it.
-    "h2": ParagraphStyle("donations_h2", parent=pdf.STYLES["h2"], keepWithNext=1),
-    "h3": ParagraphStyle("donations_h3", parent=pdf.STYLES["cell_bold"], fontSize=9, leading=12,
-                         spaceBefore=3 * mm, spaceAfter=1.5 * mm, keepWithNext=1),
-    # A sentence that introduces what follows it: never left alone at the foot of a page.
-    "lead": ParagraphStyle("donations_lead", parent=pdf.STYLES["body"], keepWithNext=1),
-    # A sentence under a table, with room between them.
-    "note": ParagraphStyle("donations_note", parent=pdf.STYLES["small"], spaceBefore=1.5 * mm),
-    "sign_bold": ParagraphStyle("donations_sign_bold", parent=pdf.STYLES["cell_bold"], alignment=TA_CENTER),
-    "sign_small": ParagraphStyle("donations_sign_small", parent=pdf.STYLES["small"], alignment=TA_CENTER),
-}
 
 
 # --- the toolkit of these documents --------------------------------------------------------------
-
-
-
-def _para(text: object, style: str) -> Paragraph:
-    return Paragraph(escape(str(text)).replace("\n", "<br/>"), _STYLES[style])
-
-
-def _h2(text: str) -> Paragraph:
-    return _para(text, "h2")
-
-
-def _h3(text: str) -> Paragraph:
-    return _para(text, "h3")
-
-
-def _cell(value: object) -> Flowable:
-    return value if isinstance(value, Flowable) else pdf.para(pdf.or_dash(value))
-
-
-def _kv(rows: list[tuple[str, object]]) -> Table:
-    """pdf.key_value_table across the full width, with values that may be flowables already."""
-    table = Table([[pdf.para(label, "cell_bold"), _cell(value)] for label, value in rows],
-                  colWidths=[_LABEL_WIDTH, _FULL_WIDTH - _LABEL_WIDTH])
-    table.setStyle(pdf._grid_style(header=False))
-    return table
-
-
-def _grid(header: list[str], rows: list[list[object]], widths: list[float], *, total: bool = False) -> Table:
-    """pdf.grid_table (header repeated on every page) with cells that may be flowables already; with
-    `total`, the last row is a sum, set in bold, its empty cells left empty. A table narrower than the
-    page sits on the left margin, under its heading."""
-    data = [[pdf.para(h, "cell_bold") for h in header]]
-    for index, row in enumerate(rows):
-        if total and index == len(rows) - 1:
-            data.append([c if isinstance(c, Flowable) else pdf.para(c, "cell_bold") for c in row])
-        else:
-            data.append([_cell(c) for c in row])
-    table = Table(data, colWidths=widths, repeatRows=1, hAlign="LEFT")
-    table.setStyle(pdf._grid_style(header=True))
-    return table
-
-
-def _rest(*widths: float) -> list[float]:
-    """The given column widths and a last column taking what is left of the full width."""
-    return [*widths, _FULL_WIDTH - sum(widths)]
-
-
-def _signatures(slots: list[tuple[str, str]], *, lead: list[Flowable] = ()) -> KeepTogether:
-    """The signature block, two places to a row: room to sign above a line, the role and the name below.
-
-    `lead` (the closing statement) stays on the same page as the signatures, so they are never signed alone.
-    """
-    gap = 20 * mm
-    column = (_FULL_WIDTH - gap) / 2
-    data, heights, commands = [], [], [("VALIGN", (0, 0), (-1, -1), "TOP")]
-    for start in range(0, len(slots), 2):
-        pair = list(slots[start:start + 2])
-        row = len(data)
-        data += [["", "", ""],
-                 [_para(pair[0][0], "sign_bold"), "", _para(pair[1][0], "sign_bold") if len(pair) > 1 else ""],
-                 [_para(pair[0][1], "sign_small"), "", _para(pair[1][1], "sign_small") if len(pair) > 1 else ""]]
-        heights += [20 * mm, None, None]
-        commands.append(("LINEABOVE", (0, row + 1), (0, row + 1), 0.6, "black"))
-        if len(pair) > 1:
-            commands.append(("LINEABOVE", (2, row + 1), (2, row + 1), 0.6, "black"))
-    table = Table(data, colWidths=[column, gap, column], rowHeights=heights)
-    table.setStyle(TableStyle(commands))
-    return KeepTogether([*lead, Spacer(1, 6 * mm), table])
 
 
 def _month(value: date) -> str:
@@ -248,33 +163,33 @@ def _transfer_story(transfer: Transfer, items: list[TransferItem], beneficiary: 
         pdf.para(_("Drawn up on %(date)s on the free transfer of ownership of the devices listed below, under order "
                    "no. %(order)s of %(signed)s.") % {"date": day, "order": order.number,
                                                      "signed": pdf.format_date(order.signed_on)}, "body"),
-        _h2(pgettext("mayoral order", "Order")),
-        _kv(_order_rows(order)),
-        _h2(_("Parties")),
-        _kv(parties),
-        _h2(_("Devices transferred (%(count)d)") % {"count": len(items)}),
-        _grid([_("No."), _("Inventory number"), _("Kind"), _("Manufacturer and model"), _("Serial number"),
+        pdf.h2(pgettext("mayoral order", "Order")),
+        pdf.kv_table(_order_rows(order)),
+        pdf.h2(_("Parties")),
+        pdf.kv_table(parties),
+        pdf.h2(_("Devices transferred (%(count)d)") % {"count": len(items)}),
+        pdf.grid([_("No."), _("Inventory number"), _("Kind"), _("Manufacturer and model"), _("Serial number"),
                _("Data on the device")],
               [[str(n), *_device_cells(item.device), _data_cell(item.device.inventory_number, checks, excepted)]
                for n, item in enumerate(items, start=1)],
-              _rest(8 * mm, 34 * mm, 20 * mm, 36 * mm, 30 * mm)),
+              pdf.rest_widths(8 * mm, 34 * mm, 20 * mm, 36 * mm, 30 * mm)),
     ]
     if excepted:
-        story.append(_para(_("* Beneficiary exception: the recipient has held the device without a break since it "
+        story.append(pdf.para(_("* Beneficiary exception: the recipient has held the device without a break since it "
                              "was last sanitized (or, if never, since it was registered), so it carries only the "
                              "recipient's own data and passes to them without a wipe."), "note"))
     story += [
-        _h2(_("Legal check, item by item")),
+        pdf.h2(_("Legal check, item by item")),
         pdf.para(_("The checks of the transfer as they stood when it was completed; a device is named where the "
                    "check concerns it."), "body"),
         Spacer(1, 2 * mm),
     ]
     if checks:
-        table = _grid(
+        table = pdf.grid(
             [pgettext("legal check", "Check"), _("Device"), _("Result"), _("Explanation")],
             [[_check_label(c), c.get("device") or _("the whole transfer"), _check_result(c, overridden=overridden),
               c.get("message")] for c in checks],
-            _rest(42 * mm, 34 * mm, 24 * mm))
+            pdf.rest_widths(42 * mm, 34 * mm, 24 * mm))
         table.setStyle(TableStyle([("BACKGROUND", (0, row), (-1, row), _FAILED)
                                    for row, c in enumerate(checks, start=1) if not c.get("passed")]))
         story.append(table)
@@ -286,7 +201,7 @@ def _transfer_story(transfer: Transfer, items: list[TransferItem], beneficiary: 
     ]
     if transfer.decision_reason:
         decision.append((_("Reasons of the decision"), transfer.decision_reason))
-    story.append(_h2(_("Approval by the legal office")))
+    story.append(pdf.h2(_("Approval by the legal office")))
     if overridden:
         failed = sorted({_check_label(c) for c in checks if not c.get("passed")})
         story += [
@@ -298,7 +213,7 @@ def _transfer_story(transfer: Transfer, items: list[TransferItem], beneficiary: 
                      (_("Reasoned override"), transfer.override_reason)]
     else:
         story += [pdf.para(_("Every check passed; the legal office approved the transfer."), "body"), Spacer(1, 2 * mm)]
-    story.append(_kv(decision))
+    story.append(pdf.kv_table(decision))
     statement = [
         pdf.para(_("On %(date)s the giving party transfers to the recipient, free of charge, the ownership of the "
                    "devices listed above (%(count)d), under order no. %(order)s. The recipient accepts them and "
@@ -307,7 +222,7 @@ def _transfer_story(transfer: Transfer, items: list[TransferItem], beneficiary: 
         Spacer(1, 2 * mm),
         pdf.para(_("The protocol is made in two identical copies, one for each party."), "body"),
     ]
-    story.append(_signatures([(_("For the giving party (signature)"), settings.ORGANIZATION_NAME),
+    story.append(pdf.signatures([(_("For the giving party (signature)"), settings.ORGANIZATION_NAME),
                               (_("Recipient (signature)"), recipient.name)],
                              lead=[Spacer(1, 4 * mm), *statement]))
     return story
@@ -384,17 +299,17 @@ def _liquidation_story(liquidation: Liquidation, certificates: dict[int, StoredD
                    "sanitized, were handed over as waste electrical and electronic equipment to an authorised "
                    "collector, and leave the office's register of fixed assets.")
                  % {"date": day, "order": order.number}, "body"),
-        _h2(pgettext("mayoral order", "Order")),
-        _kv(_order_rows(order)),
-        _h2(_("Handover of the waste")),
-        _kv(handover),
-        _h2(_("Devices scrapped (%(count)d)") % {"count": len(devices)}),
-        _grid([_("No."), _("Inventory number"), _("Kind"), _("Manufacturer and model"), _("Serial number"),
+        pdf.h2(pgettext("mayoral order", "Order")),
+        pdf.kv_table(_order_rows(order)),
+        pdf.h2(_("Handover of the waste")),
+        pdf.kv_table(handover),
+        pdf.h2(_("Devices scrapped (%(count)d)") % {"count": len(devices)}),
+        pdf.grid([_("No."), _("Inventory number"), _("Kind"), _("Manufacturer and model"), _("Serial number"),
                _("Certificate of sanitization")],
               [[str(n), *_device_cells(d), _certificate_cell(certificates.get(d.pk))]
                for n, d in enumerate(devices, start=1)],
-              _rest(8 * mm, 34 * mm, 18 * mm, 36 * mm, 30 * mm)),
-        _para(_("Each certificate of sanitization can be checked by its code at %(url)s.")
+              pdf.rest_widths(8 * mm, 34 * mm, 18 * mm, 36 * mm, 30 * mm)),
+        pdf.para(_("Each certificate of sanitization can be checked by its code at %(url)s.")
               % {"url": f"{settings.SITE_URL}/verify/"}, "note"),
     ]
     statement = [
@@ -406,7 +321,7 @@ def _liquidation_story(liquidation: Liquidation, certificates: dict[int, StoredD
                     "bdo": liquidation.collector_bdo, "kpo": liquidation.kpo_number}, "body"),
     ]
     name_line = _("name and surname")
-    story.append(_signatures([(_("Chair of the liquidation commission (signature)"), name_line),
+    story.append(pdf.signatures([(_("Chair of the liquidation commission (signature)"), name_line),
                               (_("Member of the commission (signature)"), name_line),
                               (_("Member of the commission (signature)"), name_line),
                               (_("For the collector (signature)"), liquidation.collector_name)],
@@ -588,7 +503,7 @@ def _devices_section(figures: DurabilityFigures) -> list[Flowable]:
     rows = [[str(DeviceStatus(status).label), str(figures.devices_by_status[status])]
             for status in DeviceStatus.values if status in figures.devices_by_status]
     rows.append([_("Total"), str(figures.devices_total)])
-    return [_grid([_("State of the device"), _("Devices")], rows, [80 * mm, 30 * mm], total=True)]
+    return [pdf.grid([_("State of the device"), _("Devices")], rows, [80 * mm, 30 * mm], total=True)]
 
 
 def _kinds_section(figures: DurabilityFigures) -> list[Flowable]:
@@ -598,8 +513,8 @@ def _kinds_section(figures: DurabilityFigures) -> list[Flowable]:
     rows.append([_("Total"), *(str(sum(getattr(k, name) for k in figures.kinds))
                                for name in ("beneficiaries", "active", "held", "transferred"))])
     return [
-        _grid([_("Kind of beneficiary"), _("Beneficiaries"), _("Active"), _("Project devices held now"),
-               _("Project devices transferred to them")], rows, _rest(56 * mm, 26 * mm, 22 * mm, 30 * mm),
+        pdf.grid([_("Kind of beneficiary"), _("Beneficiaries"), _("Active"), _("Project devices held now"),
+               _("Project devices transferred to them")], rows, pdf.rest_widths(56 * mm, 26 * mm, 22 * mm, 30 * mm),
               total=True),
     ]
 
@@ -611,7 +526,7 @@ def _obligation_section(item: ObligationFigures, on: date, *, before: list[Flowa
            else _("every beneficiary"))
     parts: list[Flowable] = [
         *before,
-        _h3(f"{capfirst(obligation.get_kind_display())}: {obligation.description}"),
+        pdf.h3(f"{capfirst(obligation.get_kind_display())}: {obligation.description}"),
         pdf.para(_("Applies to: %(who)s (%(count)d a month); from %(from)s to %(to)s.")
                  % {"who": who, "count": item.expected, "from": pdf.format_date(obligation.starts_on),
                     "to": pdf.format_date(obligation.ends_on)}, "body"),
@@ -626,36 +541,36 @@ def _obligation_section(item: ObligationFigures, on: date, *, before: list[Flowa
     total = item.total
     rows.append([_("Total"), str(total.months), str(total.complete),
                  f"{_count(total.recorded)} / {_count(total.expected)}", _percent(total.recorded, total.expected)])
-    parts.append(_grid([_("Year"), _("Months"), _("Months proven for every beneficiary"),
+    parts.append(pdf.grid([_("Year"), _("Months"), _("Months proven for every beneficiary"),
                         _("Monthly proofs recorded / expected"), _("Share")], rows,
-                       _rest(22 * mm, 22 * mm, 44 * mm, 44 * mm), total=True))
+                       pdf.rest_widths(22 * mm, 22 * mm, 44 * mm, 44 * mm), total=True))
     if item.gaps:
         gaps = ", ".join(f"{_month(m['month'])} ({m['recorded']}/{m['expected']})" for m in item.gaps)
-        parts.append(_para(_("Months with gaps (proofs recorded/expected): %(months)s") % {"months": gaps}, "note"))
+        parts.append(pdf.para(_("Months with gaps (proofs recorded/expected): %(months)s") % {"months": gaps}, "note"))
     else:
-        parts.append(_para(_("Every month is proven for every beneficiary."), "note"))
+        parts.append(pdf.para(_("Every month is proven for every beneficiary."), "note"))
     return [KeepTogether(parts)]
 
 
 def _losses_section(figures: DurabilityFigures) -> list[Flowable]:
-    parts: list[Flowable] = [_h3(_("Lost or stolen"))]
+    parts: list[Flowable] = [pdf.h3(_("Lost or stolen"))]
     if figures.lost:
-        parts.append(_grid(
+        parts.append(pdf.grid(
             [_("Inventory number"), _("Kind"), _("Manufacturer and model"), _("Serial number"), _("Reported on"),
              _("Police report or incident")],
             [[e.device.inventory_number, e.device.get_kind_display(),
               f"{e.device.manufacturer} {e.device.model}".strip(), e.device.serial_number,
               pdf.format_date(timezone.localdate(e.occurred_at)), e.reference] for e in figures.lost],
-            _rest(34 * mm, 20 * mm, 32 * mm, 28 * mm, 20 * mm)))
+            pdf.rest_widths(34 * mm, 20 * mm, 32 * mm, 28 * mm, 20 * mm)))
     else:
         parts.append(pdf.para(_("No device of the project is lost or stolen."), "body"))
-    parts.append(_h3(_("Replaced on a beneficiary's loan")))
+    parts.append(pdf.h3(_("Replaced on a beneficiary's loan")))
     if figures.replaced:
-        parts.append(_grid(
+        parts.append(pdf.grid(
             [_("Date"), _("Beneficiary"), _("What was replaced, and why")],
             [[pdf.format_date(timezone.localdate(e.occurred_at)), _who(e.loan.recipient), e.reason]
              for e in figures.replaced],
-            _rest(22 * mm, 50 * mm)))
+            pdf.rest_widths(22 * mm, 50 * mm)))
     else:
         parts.append(pdf.para(_("No device was replaced on a beneficiary's loan."), "body"))
     return parts
@@ -667,8 +582,8 @@ def _transfers_section(figures: DurabilityFigures) -> list[Flowable]:
     rows = [[t.number, pdf.format_date(t.transfer_date), _who(t.recipient), t.order.number, str(t.project_devices),
              t.protocol.code if t.protocol else "—"] for t in figures.transfers]
     rows.append([_("Total"), "", "", "", str(sum(t.project_devices for t in figures.transfers)), ""])
-    return [_grid([_("Number"), _("Date"), _("Recipient"), _("Order no."), _("Devices"), _("Protocol")], rows,
-                  _rest(26 * mm, 19 * mm, 48 * mm, 21 * mm, 20 * mm), total=True)]
+    return [pdf.grid([_("Number"), _("Date"), _("Recipient"), _("Order no."), _("Devices"), _("Protocol")], rows,
+                  pdf.rest_widths(26 * mm, 19 * mm, 48 * mm, 21 * mm, 20 * mm), total=True)]
 
 
 def _durability_story(figures: DurabilityFigures, by: AbstractBaseUser | None) -> list:
@@ -679,17 +594,17 @@ def _durability_story(figures: DurabilityFigures, by: AbstractBaseUser | None) -
                    "on %(date)s, from the register of the office.")
                  % {"project": project.name, "agreement": project.agreement_number, "date": pdf.format_date(on)},
                  "body"),
-        _h2(_("1. The project")),
-        _kv(_project_rows(figures)),
-        _h2(_("2. Devices of the project")),
+        pdf.h2(_("1. The project")),
+        pdf.kv_table(_project_rows(figures)),
+        pdf.h2(_("2. Devices of the project")),
         *_devices_section(figures),
-        _h2(_("3. Beneficiaries and their sets")),
+        pdf.h2(_("3. Beneficiaries and their sets")),
         *_kinds_section(figures),
     ]
-    heading = _h2(_("4. Obligations of the durability period"))
+    heading = pdf.h2(_("4. Obligations of the durability period"))
     if figures.obligations:
         # A KeepTogether cannot be kept with what precedes it: the heading goes inside the first obligation's.
-        intro = [heading, _para(_("Each obligation is proven month by month for each beneficiary it applies to "
+        intro = [heading, pdf.para(_("Each obligation is proven month by month for each beneficiary it applies to "
                                   "(an invoice, a service report); the months up to %(date)s are counted.")
                                 % {"date": pdf.format_date(on)}, "lead")]
         for n, item in enumerate(figures.obligations):
@@ -697,14 +612,14 @@ def _durability_story(figures: DurabilityFigures, by: AbstractBaseUser | None) -
     else:
         story += [heading, pdf.para(_("No obligation is registered for the project."), "body")]
     story += [
-        _h2(_("5. Devices lost or replaced")),
+        pdf.h2(_("5. Devices lost or replaced")),
         *_losses_section(figures),
-        _h2(_("6. Transfers of ownership")),
+        pdf.h2(_("6. Transfers of ownership")),
         *_transfers_section(figures),
     ]
     statement = pdf.para(_("The figures above are taken from the office's register of devices, loans, obligation "
                            "records and transfers as of %(date)s.") % {"date": pdf.format_date(on)}, "body")
-    story.append(_signatures([(_("Prepared by (signature)"), pdf.person(project.manager or by)),
+    story.append(pdf.signatures([(_("Prepared by (signature)"), pdf.person(project.manager or by)),
                               (_("Approved for the office (signature)"), settings.ORGANIZATION_NAME)],
                              lead=[Spacer(1, 4 * mm), statement]))
     return story

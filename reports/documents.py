@@ -28,7 +28,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
 from reportlab.lib import colors
-from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
@@ -58,103 +57,23 @@ EOL_FORECAST_TEMPLATE = "eol-forecast/1"
 DISPOSAL_REPORT_TEMPLATE = "disposal-report/1"
 FORECAST_YEARS = 10
 
-_FULL_WIDTH = 170 * mm - 12  # A4 less the 20 mm margins of pdf.render and the frame's 6 pt paddings
-_LABEL_WIDTH = 55 * mm
-_CHART_HEIGHT = _FULL_WIDTH * 3.6 / 8.0  # the charts' own proportions (reports.charts: 8 x 3.6 in)
+_CHART_HEIGHT = pdf.FULL_WIDTH * 3.6 / 8.0  # the charts' own proportions (reports.charts: 8 x 3.6 in)
 _NBSP = "\u00a0"
 _MONEY = DecimalField(max_digits=20, decimal_places=2)
 _ZERO = Decimal("0.00")
 _MISSING = colors.HexColor("#fbe3df")  # the row of a device that left without evidence of its data gone
-_STYLES = {
-    # A section heading never ends a page alone: it goes over with what follows it.
-    "h2": ParagraphStyle("reports_h2", parent=pdf.STYLES["h2"], keepWithNext=1),
-    "h3": ParagraphStyle("reports_h3", parent=pdf.STYLES["cell_bold"], fontSize=9, leading=12,
-                         spaceBefore=4 * mm, spaceAfter=1.5 * mm, keepWithNext=1),
-    "lead": ParagraphStyle("reports_lead", parent=pdf.STYLES["body"], keepWithNext=1, spaceAfter=2 * mm),
-    "note": ParagraphStyle("reports_note", parent=pdf.STYLES["small"], spaceBefore=1.5 * mm),
-    "sign_bold": ParagraphStyle("reports_sign_bold", parent=pdf.STYLES["cell_bold"], alignment=TA_CENTER),
-    "sign_small": ParagraphStyle("reports_sign_small", parent=pdf.STYLES["small"], alignment=TA_CENTER),
-}
 
 
 # --- the toolkit of these documents --------------------------------------------------------------
 
-def _para(text: object, style: str) -> Paragraph:
-    return Paragraph(escape(str(text)).replace("\n", "<br/>"), _STYLES[style])
-
-
-def _h2(text: str) -> Paragraph:
-    return _para(text, "h2")
-
-
-def _h3(text: str) -> Paragraph:
-    return _para(text, "h3")
-
-
-def _cell(value: object) -> Flowable:
-    return value if isinstance(value, Flowable) else pdf.para(pdf.or_dash(value))
-
-
-def _kv(rows: list[tuple[str, object]]) -> Table:
-    """pdf.key_value_table across the full width, with values that may be flowables already."""
-    table = Table([[pdf.para(label, "cell_bold"), _cell(value)] for label, value in rows],
-                  colWidths=[_LABEL_WIDTH, _FULL_WIDTH - _LABEL_WIDTH], hAlign="LEFT")
-    table.setStyle(pdf._grid_style(header=False))
-    return table
-
-
-def _grid(header: list[str], rows: list[list[object]], widths: list[float], *, total: bool = False,
-          right: tuple[int, ...] = ()) -> Table:
-    """pdf.grid_table (header repeated on every page) with cells that may be flowables already; with
-    `total`, the last row is a sum set in bold; the columns in `right` (figures) are aligned right."""
-    right_style = ParagraphStyle("reports_cell_right", parent=pdf.STYLES["cell"], alignment=2)
-    right_bold = ParagraphStyle("reports_cell_bold_right", parent=pdf.STYLES["cell_bold"], alignment=2)
-
-    def cell(value: object, column: int, bold: bool) -> Flowable:
-        if isinstance(value, Flowable):
-            return value
-        text = escape(pdf.or_dash(value)).replace("\n", "<br/>")
-        if column in right:
-            return Paragraph(text, right_bold if bold else right_style)
-        return Paragraph(text, pdf.STYLES["cell_bold" if bold else "cell"])
-
-    data = [[cell(h, c, True) for c, h in enumerate(header)]]
-    for index, row in enumerate(rows):
-        bold = total and index == len(rows) - 1
-        data.append([cell(value, c, bold) for c, value in enumerate(row)])
-    table = Table(data, colWidths=widths, repeatRows=1, hAlign="LEFT")
-    table.setStyle(pdf._grid_style(header=True))
-    return table
-
-
-def _rest(*widths: float) -> list[float]:
-    """The given column widths and a last column taking what is left of the full width."""
-    return [*widths, _FULL_WIDTH - sum(widths)]
-
 
 def _chart(png: bytes, *, scale: float = 1.0) -> Image:
     """A chart of reports.charts across the page (or `scale` of its width), in the chart's own proportions."""
-    return Image(io.BytesIO(png), width=_FULL_WIDTH * scale, height=_CHART_HEIGHT * scale, hAlign="LEFT")
-
-
-def _signatures(slots: list[tuple[str, str]], *, lead: list[Flowable] = ()) -> KeepTogether:
-    """Two places to sign side by side: room above a line, the role and the name below; `lead` (the
-    closing statement) stays on the same page as the signatures."""
-    gap = 20 * mm
-    column = (_FULL_WIDTH - gap) / 2
-    (left_role, left_name), (right_role, right_name) = slots
-    table = Table([["", "", ""],
-                   [_para(left_role, "sign_bold"), "", _para(right_role, "sign_bold")],
-                   [_para(left_name, "sign_small"), "", _para(right_name, "sign_small")]],
-                  colWidths=[column, gap, column], rowHeights=[20 * mm, None, None])
-    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"),
-                               ("LINEABOVE", (0, 1), (0, 1), 0.6, "black"),
-                               ("LINEABOVE", (2, 1), (2, 1), 0.6, "black")]))
-    return KeepTogether([*lead, Spacer(1, 6 * mm), table])
+    return Image(io.BytesIO(png), width=pdf.FULL_WIDTH * scale, height=_CHART_HEIGHT * scale, hAlign="LEFT")
 
 
 def _closing(statement: str, by: AbstractBaseUser | None) -> KeepTogether:
-    return _signatures([(_("Prepared by (signature)"), pdf.person(by)),
+    return pdf.signatures([(_("Prepared by (signature)"), pdf.person(by)),
                         (_("Approved for the office (signature)"), settings.ORGANIZATION_NAME)],
                        lead=[Spacer(1, 4 * mm), pdf.para(statement, "body")])
 
@@ -365,26 +284,26 @@ def _register_story(register: InventoryRegister, by: AbstractBaseUser | None) ->
     day = pdf.format_date(register.as_of)
     story: list[Flowable] = [
         pdf.para(_("Inventory register as of %(date)s") % {"date": day}, "title"),
-        _para(_("Every device the office holds in its register of fixed assets at the end of %(date)s: bought by "
+        pdf.para(_("Every device the office holds in its register of fixed assets at the end of %(date)s: bought by "
                 "then and not transferred, scrapped or lost. The status is the one recorded on that day; the other "
                 "columns are as recorded now.") % {"date": day}, "lead"),
-        _kv([(_("Organisation"), pdf.organization()),
+        pdf.kv_table([(_("Organisation"), pdf.organization()),
              (_("As of"), day),
              (_("Devices in the register"), _count(register.devices)),
              (_("Total purchase value"), pdf.format_pln(register.value))]),
-        _h2(_("1. The register by kind")),
+        pdf.h2(_("1. The register by kind")),
     ]
     if register.kinds:
         rows = [[k.label, _count(k.devices), pdf.format_pln(k.value)] for k in register.kinds]
         rows.append([_("Total"), _count(register.devices), pdf.format_pln(register.value)])
-        story.append(_grid([_("Kind"), _("Devices"), _("Purchase value")], rows, [60 * mm, 30 * mm, 40 * mm],
+        story.append(pdf.grid([_("Kind"), _("Devices"), _("Purchase value")], rows, [60 * mm, 30 * mm, 40 * mm],
                            total=True, right=(1, 2)))
     else:
         story.append(pdf.para(_("No device is in the register on this day."), "body"))
     story += [
         Spacer(1, 4 * mm),
         _chart(_register_chart(register), scale=0.6),  # the page lies down: a full-width chart would fill it
-        _h2(_("2. Devices in the register (%(count)s)") % {"count": _count(register.devices)}),
+        pdf.h2(_("2. Devices in the register (%(count)s)") % {"count": _count(register.devices)}),
     ]
     if register.devices:
         story.append(_register_table(register))
@@ -444,19 +363,19 @@ def _forecast_story(as_of: date, years: list[ForecastYear], chart: bytes, by: Ab
     rows.append([_("Total"), _count(devices), _count(overdue), pdf.format_pln(cost)])
     story: list[Flowable] = [
         pdf.para(_("End-of-life forecast for %(first)d–%(last)d") % {"first": first, "last": last}, "title"),
-        _para(_("The devices the office uses (in stock, in use, on loan, in repair) as of %(date)s, by the year in "
+        pdf.para(_("The devices the office uses (in stock, in use, on loan, in repair) as of %(date)s, by the year in "
                 "which they reach the end of their expected life (the purchase date plus the expected life in "
                 "years), with the cost of replacing them at their purchase prices. Devices whose life ended "
                 "before %(first)d are due in %(first)d and counted again as overdue.")
               % {"date": day, "first": first}, "lead"),
-        _kv([(_("Organisation"), pdf.organization()),
+        pdf.kv_table([(_("Organisation"), pdf.organization()),
              (_("As of"), day),
              (_("Years of the forecast"), f"{first}–{last}"),
              (_("Devices reaching the end of their life"), _count(devices)),
              (_("of which overdue already"), _count(overdue)),
              (_("Replacement cost at purchase prices"), pdf.format_pln(cost))]),
-        _h2(_("1. Devices reaching the end of their life, year by year")),
-        _grid([_("Year"), _("Devices"), _("of which overdue"), _("Replacement cost")], rows,
+        pdf.h2(_("1. Devices reaching the end of their life, year by year")),
+        pdf.grid([_("Year"), _("Devices"), _("of which overdue"), _("Replacement cost")], rows,
               [25 * mm, 30 * mm, 35 * mm, 45 * mm], total=True, right=(1, 2, 3)),
         Spacer(1, 4 * mm),
         _chart(chart, scale=0.85),
@@ -617,11 +536,11 @@ def _recipient(transfer: Transfer) -> str:
     return f"{code} – {recipient.name} ({kind})"
 
 
-_DEVICE_WIDTHS = _rest(7 * mm, 33 * mm, 22 * mm, 28 * mm, 26 * mm)
+_DEVICE_WIDTHS = pdf.rest_widths(7 * mm, 33 * mm, 22 * mm, 28 * mm, 26 * mm)
 
 
 def _devices_table(devices: list[DisposedDevice]) -> Table:
-    table = _grid([_("No."), _("Inventory number"), _("Kind"), _("Manufacturer and model"), _("Serial number"),
+    table = pdf.grid([_("No."), _("Inventory number"), _("Kind"), _("Manufacturer and model"), _("Serial number"),
                    _("Evidence that the data is gone")],
                   [[str(n), d.inventory_number, _label(DeviceKind, d.kind), f"{d.manufacturer} {d.model}".strip(),
                     d.serial_number, d.evidence()] for n, d in enumerate(devices, start=1)],
@@ -639,9 +558,9 @@ def _code(document: StoredDocument | None) -> str:
 def _transfer_block(transfer: Transfer, devices: list[DisposedDevice]) -> list[Flowable]:
     order = transfer.order
     return [
-        _h3(_("Transfer %(number)s of %(date)s") % {"number": transfer.number,
+        pdf.h3(_("Transfer %(number)s of %(date)s") % {"number": transfer.number,
                                                    "date": pdf.format_date(transfer.transfer_date)}),
-        _kv([(_("Order no."), _("%(number)s of %(date)s") % {"number": order.number,
+        pdf.kv_table([(_("Order no."), _("%(number)s of %(date)s") % {"number": order.number,
                                                             "date": pdf.format_date(order.signed_on)}),
              (_("Recipient"), _recipient(transfer)),
              (_("Transfer protocol (verification code)"), _code(transfer.protocol)),
@@ -656,9 +575,9 @@ def _liquidation_block(liquidation: Liquidation, devices: list[DisposedDevice]) 
 
     order = liquidation.order
     return [
-        _h3(_("Liquidation %(number)s of %(date)s") % {"number": liquidation.number,
+        pdf.h3(_("Liquidation %(number)s of %(date)s") % {"number": liquidation.number,
                                                       "date": pdf.format_date(liquidation.handed_over_on)}),
-        _kv([(_("Order no."), _("%(number)s of %(date)s") % {"number": order.number,
+        pdf.kv_table([(_("Order no."), _("%(number)s of %(date)s") % {"number": order.number,
                                                             "date": pdf.format_date(order.signed_on)}),
              (_("Handed over on"), pdf.format_date(liquidation.handed_over_on)),
              (_("Collector"), _("%(name)s (BDO registry number %(bdo)s)") % {"name": liquidation.collector_name,
@@ -684,9 +603,9 @@ def _summary(figures: DisposalFigures) -> Table:
     rows = [line(_("free transfer"), len(figures.transfers), transferred),
             line(_("liquidation (e-waste)"), len(figures.liquidations), scrapped),
             line(_("Total"), len(figures.transfers) + len(figures.liquidations), transferred + scrapped)]
-    return _grid([_("Way out"), _("Operations"), _("Devices"), _("Purchase value"),
+    return pdf.grid([_("Way out"), _("Operations"), _("Devices"), _("Purchase value"),
                   _("With a certificate of sanitization"), _("Beneficiary exception"), _("Without evidence")],
-                 rows, _rest(30 * mm, 18 * mm, 20 * mm, 26 * mm, 25 * mm, 24 * mm), total=True,
+                 rows, pdf.rest_widths(30 * mm, 18 * mm, 20 * mm, 26 * mm, 25 * mm, 24 * mm), total=True,
                  right=(1, 2, 3, 4, 5, 6))
 
 
@@ -695,28 +614,28 @@ def _disposal_story(figures: DisposalFigures, by: AbstractBaseUser | None) -> li
     period = f"{pdf.format_date(date(year, 1, 1))}–{pdf.format_date(date(year, 12, 31))}"
     story: list[Flowable] = [
         pdf.para(_("Annual disposal report for %(year)d") % {"year": year}, "title"),
-        _para(_("What left the office's register of fixed assets in %(year)d (%(period)s) and how: each completed "
+        pdf.para(_("What left the office's register of fixed assets in %(year)d (%(period)s) and how: each completed "
                 "free transfer and each liquidation, with the order that allowed it, its protocol's verification "
                 "code and, for every device, the evidence that no data left with it.")
               % {"year": year, "period": period}, "lead"),
-        _kv([(_("Organisation"), pdf.organization()),
+        pdf.kv_table([(_("Organisation"), pdf.organization()),
              (pgettext("period of a report", "Period"), period)]),
-        _h2(_("1. Summary by way out")),
+        pdf.h2(_("1. Summary by way out")),
         _summary(figures),
     ]
-    story.append(_h2(_("2. Free transfers (%(count)d)") % {"count": len(figures.transfers)}))
+    story.append(pdf.h2(_("2. Free transfers (%(count)d)") % {"count": len(figures.transfers)}))
     if figures.transfers:
         for transfer in figures.transfers:
             story += _transfer_block(transfer, figures.transferred[transfer.pk])
     else:
         story.append(pdf.para(_("No free transfer was completed in %(year)d.") % {"year": year}, "body"))
-    story.append(_h2(_("3. Liquidations (%(count)d)") % {"count": len(figures.liquidations)}))
+    story.append(pdf.h2(_("3. Liquidations (%(count)d)") % {"count": len(figures.liquidations)}))
     if figures.liquidations:
         for liquidation in figures.liquidations:
             story += _liquidation_block(liquidation, figures.scrapped[liquidation.pk])
     else:
         story.append(pdf.para(_("No device was handed over for scrapping in %(year)d.") % {"year": year}, "body"))
-    story.append(_para(_("Each protocol and certificate of sanitization can be checked by its code at %(url)s.")
+    story.append(pdf.para(_("Each protocol and certificate of sanitization can be checked by its code at %(url)s.")
                        % {"url": f"{settings.SITE_URL}/verify/"}, "note"))
     devices = len(figures.devices(figures.transferred)) + len(figures.devices(figures.scrapped))
     story.append(_closing(ngettext(
