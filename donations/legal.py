@@ -17,6 +17,7 @@ from assets.models import Device, DeviceEvent
 from donations.choices import OVERRIDABLE_CHECKS, TRANSFER_ORDER_KINDS, LegalCheck
 from donations.models import Beneficiary, MayoralOrder, OrderAnnexBeneficiary, OrderAnnexDevice, ProjectDevice
 from loans.models import LoanItem, Recipient
+from wipe.services import media_not_cleared, medium_label
 
 _D = DeviceStatus
 
@@ -136,7 +137,13 @@ def check_devices(*, order: MayoralOrder, recipient: Recipient, on: date, device
             add(LegalCheck.RECIPIENT_MATCHES, True, _("%(device)s belongs to no grant project.") % {"device": number})
             add(LegalCheck.DURABILITY_OVER, True, _("%(device)s belongs to no grant project.") % {"device": number})
 
-        if device.status == _D.SANITIZED:
+        if device.status == _D.SANITIZED and (found := media_not_cleared(device)):
+            # The status says the media were wiped; a medium recorded since then was not.
+            add(LegalCheck.DATA_GONE, False,
+                _("%(device)s was sanitized, but a storage medium recorded since then is neither sanitized fit for "
+                  "leaving the office nor removed (%(media)s): sanitize it or take it out first.")
+                % {"device": number, "media": ", ".join(medium_label(m) for m in found)})
+        elif device.status == _D.SANITIZED:
             add(LegalCheck.DATA_GONE, True, _("%(device)s is sanitized.") % {"device": number})
         elif device.status == _D.ON_LOAN and _exception_applies(device, recipient, holder.pk if holder else None):
             add(LegalCheck.DATA_GONE, True,

@@ -869,8 +869,9 @@ def liquidation_record(*, order: MayoralOrder, devices: list[Device], by: User |
         if device.pk not in listed:
             raise GuardFailed(_("Device %(device)s is not in the annex of order no. %(number)s.")
                               % {"device": device.inventory_number, "number": order.number}, field="devices")
-        if device.status != DeviceStatus.SANITIZED:
-            refusal = gate_refusal(device) if device.status == DeviceStatus.RETIRED else None
+        # The gate again for a sanitized device too: a medium recorded after its wipe holds data no one erased.
+        refusal = gate_refusal(device) if device.status in {DeviceStatus.RETIRED, DeviceStatus.SANITIZED} else None
+        if device.status != DeviceStatus.SANITIZED or refusal is not None:
             why = refusal.message if refusal else _("it is %(status)s") % {"status": device.get_status_display()}
             raise GuardFailed(_("Device %(device)s is not sanitized; no data leaves the office, not even as e-waste: "
                                 "%(why)s") % {"device": device.inventory_number, "why": why}, field="devices",

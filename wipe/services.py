@@ -92,7 +92,8 @@ def _require(value: str, field: str, message: str) -> str:
 
 
 
-def _medium_label(medium: StorageMedium) -> str:
+def medium_label(medium: StorageMedium) -> str:
+    """A medium as a message names it: its kind and serial number."""
     return f"{medium.get_kind_display()} {medium.serial_number or _('without serial number')}"
 
 
@@ -334,7 +335,7 @@ def gate_refusal(device: Device) -> GuardFailed | None:
         return None
     return GuardFailed(
         _("Device %(number)s still has media that are neither sanitized fit for leaving the office nor removed: "
-          "%(media)s.") % {"number": device.inventory_number, "media": ", ".join(_medium_label(m) for m in missing)},
+          "%(media)s.") % {"number": device.inventory_number, "media": ", ".join(medium_label(m) for m in missing)},
         field="media",
         details={"media_missing": [{"id": m.pk, "kind": m.kind, "serial_number": m.serial_number} for m in missing]},
     )
@@ -381,7 +382,7 @@ def no_media_confirm(*, device: Device, by: User | None, how_checked: str) -> No
     media = list(locked.media.all())
     if media:
         raise GuardFailed(_("Device %(number)s has storage media on record: %(media)s.")
-                          % {"number": locked.inventory_number, "media": ", ".join(_medium_label(m) for m in media)},
+                          % {"number": locked.inventory_number, "media": ", ".join(medium_label(m) for m in media)},
                           field="device")
     if NoMediaConfirmation.objects.filter(device=locked).exists():
         raise GuardFailed(_("This device's lack of media is already confirmed."), field="device")
@@ -556,7 +557,7 @@ def session_record_result(*, session: WipeSession, by: User | None, medium: Stor
     entry = _open_entry(session, medium.device)
     if not passed:
         failure_reason = _require(failure_reason, "failure_reason", _("Say how the wipe failed."))
-        line = f"{_medium_label(medium)}: {failure_reason}"
+        line = f"{medium_label(medium)}: {failure_reason}"
         entry.failure_reason = "\n".join(filter(None, [entry.failure_reason, line]))
         entry.save(update_fields=["failure_reason"])
         _event(WipeEventKind.FAILED, by=by, session=session, device=medium.device, reason=line)
@@ -599,7 +600,7 @@ def session_close(*, session: WipeSession, by: User | None, validator_title: str
                                       validator_phone=validator_phone)
         except (DomainError, ValidationError) as exc:
             message = exc.message if isinstance(exc, DomainError) else " ".join(exc.messages)
-            refused.setdefault(record.device_id, []).append(f"{_medium_label(record.medium)}: {message}")
+            refused.setdefault(record.device_id, []).append(f"{medium_label(record.medium)}: {message}")
     result = SessionResult(session=session)
     for entry in session.entries.select_related("device").order_by("device__inventory_number"):
         reasons = list(refused.get(entry.device_id, []))

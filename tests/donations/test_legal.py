@@ -159,6 +159,23 @@ def test_a_device_leaves_only_sanitized_or_under_the_beneficiary_exception(house
     assert not failed(check(order, beneficiary.recipient, AFTER, [retired]), LegalCheck.DATA_GONE)
 
 
+def test_a_medium_recorded_after_the_wipe_keeps_a_sanitized_device_in_the_office(household, it_user, make_user):
+    """A disk found in a sanitized laptop and recorded afterwards holds data no wipe certified: the status
+    alone ("sanitized") is not proof that the data is gone."""
+    beneficiary, _loan, order = household
+    laptop = make_retired(kinds=("hdd",))
+    sanitize(laptop, technician=it_user, validator=make_user(Role.IT_OFFICE))
+    services.order_annex_add(order=order, by=None, devices=[laptop])
+    asset_services.storage_medium_add(by=it_user, device=laptop, kind="ssd", serial_number="SSD-FOUND-01",
+                                      capacity_gb=256)
+    laptop.refresh_from_db()
+    assert laptop.status == DeviceStatus.SANITIZED
+    [refusal] = failed(check(order, beneficiary.recipient, AFTER, [laptop]), LegalCheck.DATA_GONE)
+    assert refusal.message == (f"{laptop.inventory_number} was sanitized, but a storage medium recorded since then "
+                               f"is neither sanitized fit for leaving the office nor removed (SSD (SATA) "
+                               f"SSD-FOUND-01): sanitize it or take it out first.")
+
+
 def test_a_lost_device_cannot_be_handed_over(household, it_user):
     beneficiary, _loan, order = household
     device = make_device()

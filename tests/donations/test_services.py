@@ -12,6 +12,7 @@ from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
 from django.utils import translation
 
+from assets import services as asset_services
 from assets.choices import DeviceStatus, FundingSource, RetirementReason
 from assets.models import Device, DeviceEvent
 from core.exceptions import GuardFailed, InvalidInput, TransitionNotAllowed
@@ -21,6 +22,7 @@ from donations.choices import TRANSFER_TRANSITIONS, BeneficiaryKind, ObligationK
 from donations.models import (
     Beneficiary,
     DonationOffer,
+    Liquidation,
     MayoralOrder,
     ObligationRecord,
     OrderAnnexBeneficiary,
@@ -41,7 +43,9 @@ from tests.factories import (
     make_retired,
     make_set,
     sanitize,
+    wipe_facts,
 )
+from wipe import services as wipe_services
 
 pytestmark = pytest.mark.django_db
 
@@ -455,6 +459,32 @@ def test_scrapping_needs_a_liquidation_order_listing_sanitized_devices(it_user, 
     assert liquidation.number.startswith("LIK/2021/")
     assert DeviceEvent.objects.filter(device=laptop).latest("id").document == liquidation.protocol
     assert liquidation.history.first().protocol_id == liquidation.protocol.pk  # the history knows it too
+
+
+def test_a_medium_recorded_after_the_wipe_stops_the_scrapping_until_it_is_wiped(it_user, make_user):
+    """A sanitized laptop in which a second disk is found and recorded: the liquidation refuses it (the data on
+    that disk is not proven gone) until the disk too holds a validated wipe."""
+    validator = make_user(Role.IT_OFFICE)
+    laptop = make_retired(kinds=("hdd",))
+    sanitize(laptop, technician=it_user, validator=validator)
+    order = make_order(kind=OrderKind.LIQUIDATION, annex_devices=[laptop])
+    found = asset_services.storage_medium_add(by=it_user, device=laptop, kind="ssd", serial_number="SSD-FOUND-02",
+                                              capacity_gb=256)
+    with translation.override("en"), pytest.raises(GuardFailed) as refused:
+        _scrap(order, [laptop])
+    assert refused.value.field == "devices"
+    assert "no data leaves the office, not even as e-waste" in refused.value.message
+    assert "SSD-FOUND-02" in refused.value.message
+    assert [m["serial_number"] for m in refused.value.details["media_missing"]] == ["SSD-FOUND-02"]
+    laptop.refresh_from_db()
+    assert laptop.status == DeviceStatus.SANITIZED and not Liquidation.objects.exists()
+
+    record = wipe_services.sanitization_record(by=it_user, medium=found, **wipe_facts(
+        technique="crypto_erase", overwrite_passes=None, pattern=""))
+    wipe_services.sanitization_validate(sanitization=record, by=validator)
+    _scrap(order, [laptop])
+    laptop.refresh_from_db()
+    assert laptop.status == DeviceStatus.SCRAPPED
 
 
 def test_a_beneficiary_code_is_used_once_per_project():

@@ -2,8 +2,7 @@
 the collector sends back closes the compliance gap "data may have left the office" through the API, with every
 other rule of the wipe app kept (fitness, two people, a destination outside the office, a lost device refused,
 the media of a gone device never edited or taken out)."""
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import datetime
 
 import pytest
 from django.utils import timezone
@@ -13,10 +12,8 @@ from assets.choices import DeviceKind, DeviceStatus, MediumKind
 from assets.models import Device, DeviceEvent
 from core.exceptions import GuardFailed
 from core.roles import Role
-from donations import services as donation_services
-from donations.choices import OrderKind
 from reports.compliance import run_check
-from tests.factories import UserFactory, make_device, make_medium, make_order, make_retired, sanitize, wipe_facts
+from tests.factories import UserFactory, make_device, make_medium, make_retired, sanitize, wipe_facts
 from wipe.choices import WipeEventKind
 from wipe.models import DiskRemoval, NoMediaConfirmation, Sanitization, WipeEvent
 
@@ -53,17 +50,12 @@ def collector_proof(medium, **overrides) -> dict:
 
 
 def scrapped_with_an_unwiped_ssd(technician, validator):
-    """Through the services: a sanitized laptop gets a second disk and is scrapped with it (the liquidation
-    checks only that the device is sanitized)."""
+    """Imported history: a sanitized laptop with a second disk recorded after its wipe, scrapped with it by an
+    older system (the liquidation refuses it now), written to the database directly."""
     laptop = make_retired(kinds=("hdd",))
     sanitize(laptop, technician=technician, validator=validator)
     added = make_medium(device=laptop, kind=MediumKind.SSD, serial_number="SSD-ADDED-01", capacity_gb=512)
-    order = make_order(kind=OrderKind.LIQUIDATION, annex_devices=[laptop])
-    donation_services.liquidation_record(
-        order=order, devices=[laptop], by=None, handed_over_on=date(2021, 9, 1), collector_name="Eko-Leszno Sp. z o.o.",
-        collector_bdo="000012345", kpo_number="KPO/2021/000815", mass_kg=Decimal("2.100"))
-    laptop.refresh_from_db()
-    assert laptop.status == DeviceStatus.SCRAPPED
+    laptop = imported_as(DeviceStatus.SCRAPPED, laptop)
     return laptop, added
 
 
