@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from django.db.models import Prefetch, QuerySet
 
+from faults.choices import FAULT_CLOSED, FaultStatus
 from faults.models import FaultReply, FaultReport
 
 
@@ -14,6 +15,4 @@ def fault_list() -> QuerySet[FaultReport]:
 
 def open_faults() -> QuerySet[FaultReport]:
     """Faults not closed yet (neither resolved, replaced nor rejected: faults.choices.FAULT_CLOSED)."""
-    from faults.choices import FAULT_CLOSED, FaultStatus
-
     return FaultReport.objects.filter(status__in=[s for s in FaultStatus.values if s not in FAULT_CLOSED])

@@ -1,9 +1,14 @@
 """Reads of loans, shaped so that a list costs the same few queries at any page size."""
 from __future__ import annotations
 
-from django.db.models import Prefetch, QuerySet
+from datetime import timedelta
 
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.utils import timezone
+
+from core.choices import DocumentKind
 from core.models import StoredDocument
+from loans.choices import LoanStatus
 from loans.models import CouncilTerm, Loan, LoanFinding, LoanItem, Recipient
 
 
@@ -55,13 +60,6 @@ def loans_ending_or_overdue(*, within_days: int, today=None) -> QuerySet[Loan]:
     One query for the loans (with recipient and user) and one for the devices they hold, at any count;
     each loan's held devices are in `held_items`, by inventory number. Soonest (most overdue) first.
     """
-    # Imported here, not at the top, to keep this addition to the file in one place.
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from loans.choices import LoanStatus
-
     today = today or timezone.localdate()
     held = LoanItem.objects.filter(is_open=True).select_related("device").order_by("device__inventory_number")
     return (
@@ -75,16 +73,10 @@ def loans_ending_or_overdue(*, within_days: int, today=None) -> QuerySet[Loan]:
 def loan_has_agreement():
     """For a Loan queryset: the loan agreement was issued for it (a stored document of kind loan_agreement
     whose subject is the loan, as loans.documents.loan_agreement_issue stores it)."""
-    from django.db.models import Exists, OuterRef
-
-    from core.choices import DocumentKind
-
     return Exists(StoredDocument.objects.filter(kind=DocumentKind.LOAN_AGREEMENT, subject_type__app_label="loans",
                                                 subject_type__model="loan", subject_id=OuterRef("pk")))
 
 
 def overdue_loans(*, today) -> QuerySet[Loan]:
     """Open loans whose planned end is before `today` (Loan.is_overdue, for a whole register)."""
-    from loans.choices import LoanStatus
-
     return Loan.objects.filter(status=LoanStatus.OPEN, planned_end_on__lt=today)

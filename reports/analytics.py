@@ -45,6 +45,15 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 from assets.choices import DeviceKind, DeviceStatus, FundingSource
 from assets.models import Device
 from core.exceptions import InvalidInput
+from donations.choices import BeneficiaryKind, ObligationKind, TransferStatus
+from donations.models import Beneficiary, GrantProject, ObligationRecord, ProjectObligation, Transfer
+from faults.choices import FAULT_CLOSED, FaultCategory, FaultStatus
+from faults.models import FaultEvent, FaultReport
+from loans.choices import LoanPurpose, LoanStatus
+from loans.models import Loan
+from reports.charts import bar_chart, line_chart
+from wipe.choices import SanitizationStatus, Technique, WipeEventKind
+from wipe.models import Sanitization, WipeEvent
 
 __all__ = [
     "IN_OFFICE_USE", "IN_REGISTER", "AGE_BANDS", "Column", "TableSpec", "Param", "ReportSpec", "Table", "Result",
@@ -434,9 +443,6 @@ def wipes(*, today: date | None = None, months: int = 12) -> dict[str, pd.DataFr
     month it was noted. A record superseded by a correction is the same wipe as its correction, which
     counts instead. Three queries.
     """
-    from wipe.choices import SanitizationStatus, Technique, WipeEventKind
-    from wipe.models import Sanitization, WipeEvent
-
     months = _check_range(months, "months", 1, 120)
     today = _today(today)
     period = _month_starts(today, months)
@@ -472,9 +478,6 @@ def wipes(*, today: date | None = None, months: int = 12) -> dict[str, pd.DataFr
 def loans(*, today: date | None = None, months: int = 12) -> dict[str, pd.DataFrame]:
     """Loans by purpose and status as they stand on `today` (open, and open past their planned end), and
     the loans started in each of the last `months` months by purpose. Two queries."""
-    from loans.choices import LoanPurpose, LoanStatus
-    from loans.models import Loan
-
     months = _check_range(months, "months", 1, 120)
     today = _today(today)
     period = _month_starts(today, months)
@@ -520,9 +523,6 @@ def faults(*, today: date | None = None, months: int = 12) -> dict[str, pd.DataF
 
     The median is taken over durations counted in whole hours (one GROUP BY), the mean over exact seconds.
     """
-    from faults.choices import FAULT_CLOSED, FaultCategory, FaultStatus
-    from faults.models import FaultEvent, FaultReport
-
     months = _check_range(months, "months", 1, 120)
     today = _today(today)
     period = _month_starts(today, months)
@@ -576,11 +576,6 @@ def einclusion(*, today: date | None = None, project: int | None = None) -> dict
     donations.selectors.obligation_coverage, summed, but in four queries for every project and
     obligation at once. `project` narrows it to one project (its id).
     """
-    from donations.choices import BeneficiaryKind, TransferStatus
-    from donations.models import Beneficiary, GrantProject, ObligationRecord, ProjectObligation, Transfer
-    from loans.choices import LoanPurpose, LoanStatus
-    from loans.models import Loan
-
     today = _today(today)
     beneficiaries = Beneficiary.objects.order_by()
     obligations = ProjectObligation.objects.select_related("project").order_by("project__name", "kind", "id")
@@ -651,11 +646,6 @@ def _choices(choices) -> dict[str, Promise | str]:
 
 
 def _registry() -> dict[str, ReportSpec]:
-    from donations.choices import BeneficiaryKind, ObligationKind
-    from faults.choices import FaultCategory, FaultStatus
-    from loans.choices import LoanPurpose, LoanStatus
-    from wipe.choices import Technique
-
     devices = Column("devices", gettext_lazy("devices"))
     value = Column("value", gettext_lazy("value at purchase prices"), "money")
     kind = Column("kind", gettext_lazy("kind"), "choice", _choices(DeviceKind.choices))
@@ -827,8 +817,6 @@ def _labels(column: Column, values) -> list[str]:
 
 
 def _inventory_chart(result: Result) -> bytes:
-    from reports.charts import bar_chart
-
     table = result.table("by_kind_status")
     frame = table.frame
     kind, status = table.columns[0], table.columns[1]
@@ -841,8 +829,6 @@ def _inventory_chart(result: Result) -> bytes:
 
 
 def _inventory_age_chart(result: Result) -> bytes:
-    from reports.charts import bar_chart
-
     table = result.table("by_age")
     return bar_chart(title=_("Devices in the register by age"), categories=_labels(table.columns[0],
                                                                                      table.frame["age_band"]),
@@ -850,8 +836,6 @@ def _inventory_age_chart(result: Result) -> bytes:
 
 
 def _forecast_chart(result: Result) -> bytes:
-    from reports.charts import bar_chart
-
     years = [int(y) for y in result.table("by_year").frame["year"]]
     table = result.table("by_kind")
     frame = table.frame
@@ -867,8 +851,6 @@ def _forecast_chart(result: Result) -> bytes:
 
 
 def _monthly_chart(result: Result, table_name: str, keys: tuple[str, ...], title: str) -> bytes:
-    from reports.charts import line_chart
-
     table = result.table(table_name)
     labels = {column.key: str(column.label) for column in table.columns}
     return line_chart(title=title, x=[_month_label(m) for m in table.frame["month"]],
@@ -876,8 +858,6 @@ def _monthly_chart(result: Result, table_name: str, keys: tuple[str, ...], title
 
 
 def _einclusion_chart(result: Result) -> bytes:
-    from reports.charts import bar_chart
-
     table = result.table("by_kind")
     frame = table.frame[(table.frame["beneficiaries"] > 0) | (table.frame["months_due"] > 0)]
     if frame.empty:  # no project yet: every kind at zero, rather than an empty frame

@@ -49,10 +49,12 @@ from donations.selectors import (
     transfers_within_durability,
 )
 from faults.choices import FaultCategory, FaultStatus
+from faults.models import FaultReport
 from faults.selectors import open_faults
 from loans.choices import LoanPurpose, LoanStatus
 from loans.models import Loan
 from loans.selectors import loan_has_agreement, overdue_loans
+from wipe.models import DiskRemoval
 from wipe.selectors import device_media_unaccounted, media_inside_not_cleared, removals_held
 
 __all__ = ["GapKind", "GapRecord", "Gap", "ComplianceReport", "run_check", "parse_kinds", "parse_days"]
@@ -425,8 +427,6 @@ def _loan_overdue(ctx: _Context) -> list[Gap]:
 # --- 6. faults open too long ----------------------------------------------------------------------
 
 def _fault_open_too_long(ctx: _Context) -> list[Gap]:
-    from faults.models import FaultReport
-
     record = _Records(FaultReport)
     limit = ctx.fault_open_days
     fix = _("Resolve it, replace the device, or reject the report with a reason; the reporter is told of each step.")
@@ -455,8 +455,6 @@ def _fault_open_too_long(ctx: _Context) -> list[Gap]:
 # --- 7. removed disks not destroyed ---------------------------------------------------------------
 
 def _disk_not_destroyed(ctx: _Context) -> list[Gap]:
-    from wipe.models import DiskRemoval
-
     record = _Records(DiskRemoval)
     limit = ctx.disk_destroy_days
     fix = _("Hand it to a certified company for destruction (shredding or disintegration) and record the "

@@ -26,9 +26,12 @@ from django.utils.translation import ngettext
 from assets.choices import DeviceStatus
 from core.pdf import format_date
 from core.roles import ROLE_LABELS, Role
+from donations.choices import TRANSFER_OPEN, TransferStatus
+from donations.models import Beneficiary, GrantProject, MayoralOrder, ObligationRecord, ProjectObligation, Transfer
 from faults.choices import FaultStatus
 from faults.models import FaultReport
 from loans.selectors import loans_ending_or_overdue
+from portal.selectors import my_devices, my_open_faults
 from wipe.selectors import devices_to_sanitize, prefetched_missing
 
 # How many records a panel lists; the count and the "see all" link cover the rest.
@@ -149,9 +152,6 @@ def overdue_loans_panel(*, today: date) -> Panel:
 
 def transfers_to_review_panel(*, today: date) -> Panel:
     """Transfers submitted for the legal office's decision, the earliest transfer date first."""
-    from donations.choices import TransferStatus
-    from donations.models import Transfer
-
     submitted = Transfer.objects.filter(status=TransferStatus.SUBMITTED)
     rows = (submitted.select_related("order", "recipient").annotate(devices_count=Count("items"))
             .order_by("transfer_date", "id")[:PANEL_SIZE])
@@ -173,9 +173,6 @@ def transfers_to_review_panel(*, today: date) -> Panel:
 def orders_expiring_panel(*, today: date) -> Panel:
     """Orders in force today whose force ends within ORDERS_EXPIRING_DAYS, with the transfers still open
     under each (a transfer dated after the end would fail the check)."""
-    from donations.choices import TRANSFER_OPEN
-    from donations.models import MayoralOrder
-
     until = today + timedelta(days=ORDERS_EXPIRING_DAYS)
     expiring = MayoralOrder.objects.filter(in_force_from__lte=today, in_force_until__gte=today,
                                            in_force_until__lte=until)
@@ -221,8 +218,6 @@ def proof_gap_months(*, today: date) -> tuple[int, list[ProofGapMonth], dict]:
     the obligations by id. Three queries at any number of beneficiaries and records: the obligations, the
     beneficiaries counted by project and kind, the records counted by obligation and month.
     """
-    from donations.models import Beneficiary, ObligationRecord, ProjectObligation
-
     started = ProjectObligation.objects.filter(starts_on__lte=today)
     obligations = {o.pk: o for o in started.select_related("project").order_by("project__name", "kind", "id")}
     if not obligations:
@@ -281,8 +276,6 @@ def proof_gaps_panel(*, today: date) -> Panel:
 def durability_ending_panel(*, today: date) -> Panel:
     """Projects whose durability period ends within DURABILITY_ENDING_DAYS: the report for the funding body
     and the transfers to prepare."""
-    from donations.models import GrantProject
-
     until = today + timedelta(days=DURABILITY_ENDING_DAYS)
     ending = GrantProject.objects.filter(durability_ends_on__gte=today, durability_ends_on__lte=until)
     return Panel(
@@ -304,8 +297,6 @@ def durability_ending_panel(*, today: date) -> Panel:
 
 def my_devices_panel(user, *, today: date) -> Panel:
     """The devices the person holds now, on any open loan."""
-    from portal.selectors import my_devices
-
     devices = my_devices(user)
     items = []
     for device in devices[:PANEL_SIZE]:
@@ -321,8 +312,6 @@ def my_devices_panel(user, *, today: date) -> Panel:
 
 def my_open_faults_panel(user, *, today: date) -> Panel:
     """The person's fault reports the IT office has not closed yet, the latest first."""
-    from portal.selectors import my_open_faults
-
     faults = my_open_faults(user)
     return Panel(
         key="my_open_faults", role=Role.COUNCILLOR, title=_("My open fault reports"), count=faults.count(),

@@ -42,8 +42,10 @@ from core.choices import DocumentKind
 from core.models import StoredDocument
 from core.services import document_issue
 from donations.choices import TransferStatus
+from donations.documents import format_kg
 from donations.models import Beneficiary, Liquidation, LiquidationItem, Transfer, TransferItem
 from loans.choices import RecipientKind
+from reports.analytics import chart_png, eol_forecast
 from reports.charts import bar_chart
 from reports.models import IssuedReport, ReportKind
 from wipe.choices import RemovalStatus
@@ -344,8 +346,6 @@ class ForecastYear:
 
 def _forecast(as_of: date) -> tuple[list[ForecastYear], bytes]:
     """The forecast's years and its chart (devices per year, stacked by kind), from the analytics."""
-    from reports.analytics import chart_png, eol_forecast  # the analytics read the register; this lays it out
-
     frame = eol_forecast(today=as_of, years=FORECAST_YEARS)
     years = [ForecastYear(int(row.year), int(row.devices), int(row.overdue), Decimal(row.replacement_cost))
              for row in frame.itertuples(index=False)]
@@ -571,8 +571,6 @@ def _transfer_block(transfer: Transfer, devices: list[DisposedDevice]) -> list[F
 
 
 def _liquidation_block(liquidation: Liquidation, devices: list[DisposedDevice]) -> list[Flowable]:
-    from donations.documents import format_kg
-
     order = liquidation.order
     return [
         pdf.h3(_("Liquidation %(number)s of %(date)s") % {"number": liquidation.number,

@@ -5,9 +5,17 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
 from assets.choices import DeviceStatus
 from assets.models import StorageMedium
-from wipe.choices import SanitizationStatus
-from wipe.models import CustodyEntry, DeviceToSanitize, DiskRemoval, Sanitization, WipeEvidence, WipeSession, \
-    WipeSessionDevice
+from wipe.choices import RemovalStatus, SanitizationStatus
+from wipe.models import (
+    CustodyEntry,
+    DeviceToSanitize,
+    DiskRemoval,
+    NoMediaConfirmation,
+    Sanitization,
+    WipeEvidence,
+    WipeSession,
+    WipeSessionDevice,
+)
 
 
 def sanitization_list() -> QuerySet[Sanitization]:
@@ -73,14 +81,10 @@ def media_inside_not_cleared() -> QuerySet[StorageMedium]:
 
 def device_media_unaccounted() -> Q:
     """For a Device queryset: no storage medium on record and nobody confirmed it has none (gate_refusal)."""
-    from wipe.models import NoMediaConfirmation
-
     return (~Exists(StorageMedium.objects.filter(device=OuterRef("pk")))
             & ~Exists(NoMediaConfirmation.objects.filter(device=OuterRef("pk"))))
 
 
 def removals_held(*, removed_before) -> QuerySet[DiskRemoval]:
     """Removed media still held in custody (not destroyed) that were taken out before `removed_before`."""
-    from wipe.choices import RemovalStatus
-
     return DiskRemoval.objects.filter(status=RemovalStatus.HELD, removed_at__lt=removed_before)
