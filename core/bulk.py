@@ -120,6 +120,13 @@ def _insert_rows(table: _Table, params: list[tuple]) -> None:
     """
     if not params:
         return
+    # The driver's own cursor, below Django's: its errors are turned into Django's (a duplicate key into
+    # django.db.IntegrityError), as the callers expect when a concurrent writer registered the same record.
+    with connection.wrap_database_errors:
+        _insert_raw(table, params)
+
+
+def _insert_raw(table: _Table, params: list[tuple]) -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor, cursor.cursor.copy(table.copy_sql) as copy:
             for row in params:
