@@ -12,19 +12,15 @@ UPDATE) and checks the state again under the lock, so the losers wait for the wi
 its result. On SQLite (transaction_mode IMMEDIATE) a writing transaction takes the database lock at its
 start, so the attempts run one after another; the in-memory test database (shared cache) answers "database
 table is locked" at once instead of waiting, so the thread tries again, as a file database's busy timeout
-would have it wait (see tests/donations/test_concurrency.py).
+would have it wait (tests/concurrency.py).
 """
 from __future__ import annotations
 
 import io
-import threading
-import time
 from datetime import date
 from pathlib import Path
-from typing import Callable
 
 import pytest
-from django.db import OperationalError, connection
 
 from assets.choices import DeviceKind, DeviceStatus
 from assets.models import Device, DeviceEvent
@@ -38,6 +34,7 @@ from donations.choices import TransferEventKind, TransferStatus
 from donations.models import Transfer, TransferEvent
 from loans.choices import LoanEventKind
 from loans.models import Loan, LoanEvent, LoanItem, Recipient
+from tests.concurrency import race
 from tests.factories import (
     UserFactory,
     allocate,
@@ -69,46 +66,6 @@ SAMPLES = Path(__file__).resolve().parents[1] / "assets" / "import_samples"
 def media_root(settings, tmp_path):
     """Documents and import files are stored under a temporary folder."""
     settings.MEDIA_ROOT = tmp_path / "media"
-
-
-def _waiting_for_sqlite(call: Callable[[], object], *, seconds: float = 60) -> object:
-    """Run `call`; on SQLite's shared-cache "locked" refusal, wait and run it again (what the busy timeout
-    does for a file database). Never on PostgreSQL, where a lock is waited for by the server."""
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            return call()
-        except OperationalError as exc:
-            if connection.vendor != "sqlite" or "locked" not in str(exc) or time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
-
-
-def race(attempts: list[Callable[[], Callable[[], object]]]) -> list[object]:
-    """Run each attempt in its own thread and connection, all released at once by a barrier.
-
-    An attempt is a function that reads what it needs (in its own connection) and returns the move to make;
-    the outcome of each is what the move returned, or the exception that refused it."""
-    barrier = threading.Barrier(len(attempts))
-    outcomes: list[object] = [None] * len(attempts)
-
-    def run(index: int) -> None:
-        try:
-            move = attempts[index]()
-            barrier.wait(timeout=30)
-            outcomes[index] = _waiting_for_sqlite(move)
-        except Exception as exc:  # noqa: BLE001 - the test reads which kind it was
-            outcomes[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(index,)) for index in range(len(attempts))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=180)
-    assert not any(thread.is_alive() for thread in threads), "an attempt is still waiting"
-    return outcomes
 
 
 def one_winner(outcomes: list[object], model) -> tuple[int, object]:

@@ -13,12 +13,9 @@ timeout would have it wait, and its completion meets the first one's committed r
 """
 from __future__ import annotations
 
-import threading
-import time
 from datetime import date
 
 import pytest
-from django.db import OperationalError, connection
 
 from assets.choices import DeviceKind, DeviceStatus
 from assets.models import Device, DeviceEvent
@@ -29,6 +26,7 @@ from core.roles import Role
 from donations import services
 from donations.choices import TransferStatus
 from donations.models import Transfer, TransferItem
+from tests.concurrency import race
 from tests.factories import UserFactory, allocate, make_beneficiary, make_order, make_project, make_set
 
 # Threads see only committed rows, so the test commits; serialized_rollback restores the rows the
@@ -36,44 +34,6 @@ from tests.factories import UserFactory, allocate, make_beneficiary, make_order,
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 TRANSFER_DAY = date(2021, 6, 21)
-
-
-def _waiting_for_sqlite(call, *, seconds: float = 60):
-    """Run `call`; on SQLite's shared-cache "locked" refusal, wait and run it again (what the busy timeout
-    does for a file database). Never on PostgreSQL, where a lock is waited for by the server."""
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            return call()
-        except OperationalError as exc:
-            if connection.vendor != "sqlite" or "locked" not in str(exc) or time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
-
-
-def _complete_together(transfer_ids: list[int], by) -> dict[int, object]:
-    """Complete each transfer in its own thread and connection, all started at once; the outcome of each:
-    the completed transfer, or the exception that refused it."""
-    barrier = threading.Barrier(len(transfer_ids))
-    outcomes: dict[int, object] = {}
-
-    def complete(pk: int) -> None:
-        try:
-            transfer = Transfer.objects.get(pk=pk)
-            barrier.wait(timeout=30)
-            outcomes[pk] = _waiting_for_sqlite(lambda: services.transfer_complete(transfer=transfer, by=by))
-        except Exception as exc:  # noqa: BLE001 - the test reads which kind it was
-            outcomes[pk] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=complete, args=(pk,)) for pk in transfer_ids]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a completion is still waiting"
-    return outcomes
 
 
 def test_two_concurrent_completions_sharing_a_device_one_completes_the_other_is_refused():
@@ -100,7 +60,14 @@ def test_two_concurrent_completions_sharing_a_device_one_completes_the_other_is_
     # test proves that completion holds on its own, under the device lock, whatever got past the claim.
     TransferItem.objects.create(transfer=second, device=computer)
 
-    outcomes = _complete_together([first.pk, second.pk], by=clerk)
+    def completing(pk: int):
+        def read():
+            transfer = Transfer.objects.get(pk=pk)
+            return lambda: services.transfer_complete(transfer=transfer, by=clerk)
+        return read
+
+    pks = [first.pk, second.pk]
+    outcomes = dict(zip(pks, race([completing(pk) for pk in pks])))
 
     completed = [pk for pk, outcome in outcomes.items() if isinstance(outcome, Transfer)]
     refused = [outcome for outcome in outcomes.values() if not isinstance(outcome, Transfer)]
