@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from assets.choices import DEVICE_GONE, DeviceKind, DeviceStatus, FundingSource, ManagedBy, MediumKind
 from assets.models import Contract, Device, DeviceEvent, Kit, StorageMedium, Supplier
+from core.filters import IdFilter, IdsFilter
 
 
 class SearchFilterSet(django_filters.FilterSet):
@@ -37,7 +38,7 @@ class SupplierFilterSet(SearchFilterSet):
 
 class ContractFilterSet(SearchFilterSet):
     search_fields = ("number", "subject", "supplier__name", "procurement_basis", "funding_details")
-    supplier_id = django_filters.ModelMultipleChoiceFilter(field_name="supplier", queryset=Supplier.objects.all())
+    supplier_id = IdsFilter(field_name="supplier", queryset=Supplier.objects.all())
     funding_source = django_filters.MultipleChoiceFilter(choices=FundingSource.choices)
     signed_on = django_filters.DateFromToRangeFilter()
 
@@ -53,12 +54,13 @@ class DeviceFilterSet(SearchFilterSet):
     manufacturer = django_filters.CharFilter(lookup_expr="iexact")
     location = django_filters.CharFilter(lookup_expr="icontains")
     managed_by = django_filters.ChoiceFilter(choices=ManagedBy.choices)
-    contract_id = django_filters.ModelMultipleChoiceFilter(field_name="contract", queryset=Contract.objects.all())
-    supplier_id = django_filters.ModelMultipleChoiceFilter(field_name="contract__supplier",
-                                                           queryset=Supplier.objects.all())
-    kit_id = django_filters.ModelMultipleChoiceFilter(field_name="kit", queryset=Kit.objects.all())
+    contract_id = IdsFilter(field_name="contract", queryset=Contract.objects.all())
+    supplier_id = IdsFilter(field_name="contract__supplier",
+                            queryset=Supplier.objects.all())
+    kit_id = IdsFilter(field_name="kit", queryset=Kit.objects.all())
     purchase_date = django_filters.DateFromToRangeFilter()
-    older_than_years = django_filters.NumberFilter(method="filter_older_than", min_value=0,
+    # Bounded: a cut-off before the year 1 cannot be computed (it was a 500).
+    older_than_years = django_filters.NumberFilter(method="filter_older_than", min_value=0, max_value=100,
                                                    label=_("Older than (years)"))
     past_expected_life = django_filters.BooleanFilter(method="filter_past_expected_life",
                                                       label=_("Past expected life"))
@@ -88,7 +90,7 @@ class DeviceFilterSet(SearchFilterSet):
 class StorageMediumFilterSet(SearchFilterSet):
     search_fields = ("serial_number", "manufacturer", "model", "device__inventory_number")
     kind = django_filters.MultipleChoiceFilter(choices=MediumKind.choices)
-    device_id = django_filters.ModelMultipleChoiceFilter(field_name="device", queryset=Device.objects.all())
+    device_id = IdsFilter(field_name="device", queryset=Device.objects.all())
     device_status = django_filters.MultipleChoiceFilter(field_name="device__status", choices=DeviceStatus.choices)
 
     class Meta:
@@ -108,12 +110,12 @@ class KitFilterSet(SearchFilterSet):
 
 
 class DeviceEventFilterSet(django_filters.FilterSet):
-    device_id = django_filters.ModelMultipleChoiceFilter(field_name="device", queryset=Device.objects.all())
+    device_id = IdsFilter(field_name="device", queryset=Device.objects.all())
     inventory_number = django_filters.CharFilter(field_name="device__inventory_number")
     from_status = django_filters.MultipleChoiceFilter(choices=DeviceStatus.choices)
     to_status = django_filters.MultipleChoiceFilter(choices=DeviceStatus.choices)
     occurred_at = django_filters.DateFromToRangeFilter()
-    actor_id = django_filters.NumberFilter(field_name="actor")
+    actor_id = IdFilter(field_name="actor")
 
     class Meta:
         model = DeviceEvent

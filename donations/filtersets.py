@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from assets.choices import DeviceKind
 from assets.filtersets import SearchFilterSet
 from assets.models import Device
+from core.filters import IdsFilter
 from donations.choices import BeneficiaryKind, DonationStatus, LegalSource, ObligationKind, OrderKind, TransferStatus
 from donations.models import (
     Beneficiary,
@@ -34,7 +35,7 @@ class DistinctSearchFilterSet(SearchFilterSet):
 
 class GrantProjectFilterSet(SearchFilterSet):
     search_fields = ("name", "programme", "agreement_number")
-    manager_id = django_filters.ModelMultipleChoiceFilter(field_name="manager", queryset=get_user_model().objects.all())
+    manager_id = IdsFilter(field_name="manager", queryset=get_user_model().objects.all())
     durability_ends_on = django_filters.DateFromToRangeFilter()
     durability_over = django_filters.BooleanFilter(method="filter_durability_over",
                                                    label=_("Durability period over"))
@@ -50,7 +51,7 @@ class GrantProjectFilterSet(SearchFilterSet):
 
 class BeneficiaryFilterSet(SearchFilterSet):
     search_fields = ("code", "recipient__name", "recipient__address", "eligibility_reference")
-    project_id = django_filters.ModelMultipleChoiceFilter(field_name="project", queryset=GrantProject.objects.all())
+    project_id = IdsFilter(field_name="project", queryset=GrantProject.objects.all())
     kind = django_filters.MultipleChoiceFilter(choices=BeneficiaryKind.choices)
 
     class Meta:
@@ -60,7 +61,7 @@ class BeneficiaryFilterSet(SearchFilterSet):
 
 class ProjectObligationFilterSet(SearchFilterSet):
     search_fields = ("description",)
-    project_id = django_filters.ModelMultipleChoiceFilter(field_name="project", queryset=GrantProject.objects.all())
+    project_id = IdsFilter(field_name="project", queryset=GrantProject.objects.all())
     kind = django_filters.MultipleChoiceFilter(choices=ObligationKind.choices)
     applies_to = django_filters.MultipleChoiceFilter(choices=BeneficiaryKind.choices)
 
@@ -71,12 +72,12 @@ class ProjectObligationFilterSet(SearchFilterSet):
 
 class ObligationRecordFilterSet(SearchFilterSet):
     search_fields = ("proof_reference", "note", "beneficiary__code")
-    obligation_id = django_filters.ModelMultipleChoiceFilter(field_name="obligation",
-                                                            queryset=ProjectObligation.objects.all())
-    beneficiary_id = django_filters.ModelMultipleChoiceFilter(field_name="beneficiary",
-                                                             queryset=Beneficiary.objects.all())
-    project_id = django_filters.ModelMultipleChoiceFilter(field_name="obligation__project",
-                                                         queryset=GrantProject.objects.all())
+    obligation_id = IdsFilter(field_name="obligation",
+                             queryset=ProjectObligation.objects.all())
+    beneficiary_id = IdsFilter(field_name="beneficiary",
+                              queryset=Beneficiary.objects.all())
+    project_id = IdsFilter(field_name="obligation__project",
+                          queryset=GrantProject.objects.all())
     kind = django_filters.MultipleChoiceFilter(field_name="obligation__kind", choices=ObligationKind.choices)
     month = django_filters.DateFromToRangeFilter()
 
@@ -88,15 +89,15 @@ class ObligationRecordFilterSet(SearchFilterSet):
 class MayoralOrderFilterSet(SearchFilterSet):
     search_fields = ("number", "title", "signatory", "legal_basis")
     kind = django_filters.MultipleChoiceFilter(choices=OrderKind.choices)
-    project_id = django_filters.ModelMultipleChoiceFilter(field_name="project", queryset=GrantProject.objects.all())
+    project_id = IdsFilter(field_name="project", queryset=GrantProject.objects.all())
     signed_on = django_filters.DateFromToRangeFilter()
     in_force_on = django_filters.DateFilter(method="filter_in_force_on", label=_("In force on"))
-    device_id = django_filters.ModelMultipleChoiceFilter(field_name="annex_device_rows__device",
-                                                        queryset=Device.objects.all(), distinct=True,
-                                                        label=_("Lists the device in its annex"))
-    beneficiary_id = django_filters.ModelMultipleChoiceFilter(field_name="annex_beneficiary_rows__beneficiary",
-                                                             queryset=Beneficiary.objects.all(), distinct=True,
-                                                             label=_("Lists the beneficiary in its annex"))
+    device_id = IdsFilter(field_name="annex_device_rows__device",
+                         queryset=Device.objects.all(), distinct=True,
+                         label=_("Lists the device in its annex"))
+    beneficiary_id = IdsFilter(field_name="annex_beneficiary_rows__beneficiary",
+                              queryset=Beneficiary.objects.all(), distinct=True,
+                              label=_("Lists the beneficiary in its annex"))
 
     class Meta:
         model = MayoralOrder
@@ -109,13 +110,13 @@ class MayoralOrderFilterSet(SearchFilterSet):
 class TransferFilterSet(DistinctSearchFilterSet):
     search_fields = ("number", "recipient__name", "order__number", "items__device__inventory_number", "notes")
     status = django_filters.MultipleChoiceFilter(choices=TransferStatus.choices)
-    order_id = django_filters.ModelMultipleChoiceFilter(field_name="order", queryset=MayoralOrder.objects.all())
-    recipient_id = django_filters.ModelMultipleChoiceFilter(field_name="recipient", queryset=Recipient.objects.all())
-    project_id = django_filters.ModelMultipleChoiceFilter(
+    order_id = IdsFilter(field_name="order", queryset=MayoralOrder.objects.all())
+    recipient_id = IdsFilter(field_name="recipient", queryset=Recipient.objects.all())
+    project_id = IdsFilter(
         field_name="items__device__project_device__project", queryset=GrantProject.objects.all(), distinct=True,
         label=_("Transfers devices of the project"))
-    device_id = django_filters.ModelMultipleChoiceFilter(field_name="items__device", queryset=Device.objects.all(),
-                                                        distinct=True)
+    device_id = IdsFilter(field_name="items__device", queryset=Device.objects.all(),
+                         distinct=True)
     transfer_date = django_filters.DateFromToRangeFilter()
     overridden = django_filters.BooleanFilter(method="filter_overridden",
                                               label=_("Approved with a reasoned override"))
@@ -143,9 +144,9 @@ class DonationOfferFilterSet(SearchFilterSet):
 
 class LiquidationFilterSet(DistinctSearchFilterSet):
     search_fields = ("number", "collector_name", "collector_bdo", "kpo_number", "items__device__inventory_number")
-    order_id = django_filters.ModelMultipleChoiceFilter(field_name="order", queryset=MayoralOrder.objects.all())
-    device_id = django_filters.ModelMultipleChoiceFilter(field_name="items__device", queryset=Device.objects.all(),
-                                                        distinct=True)
+    order_id = IdsFilter(field_name="order", queryset=MayoralOrder.objects.all())
+    device_id = IdsFilter(field_name="items__device", queryset=Device.objects.all(),
+                         distinct=True)
     handed_over_on = django_filters.DateFromToRangeFilter()
 
     class Meta:

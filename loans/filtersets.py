@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from assets.filtersets import SearchFilterSet
 from assets.models import Device, Kit
+from core.filters import IdFilter, IdsFilter
 from loans.choices import FindingStatus, LoanPurpose, LoanStatus, RecipientKind
 from loans.models import CouncilTerm, Loan, LoanFinding, Recipient
 
@@ -15,12 +16,12 @@ class LoanFilterSet(SearchFilterSet):
     search_fields = ("recipient__name", "items__device__inventory_number", "items__device__serial_number", "notes")
     status = django_filters.MultipleChoiceFilter(choices=LoanStatus.choices)
     purpose = django_filters.MultipleChoiceFilter(choices=LoanPurpose.choices)
-    recipient_id = django_filters.ModelMultipleChoiceFilter(field_name="recipient", queryset=Recipient.objects.all())
-    council_term_id = django_filters.ModelMultipleChoiceFilter(field_name="council_term",
-                                                               queryset=CouncilTerm.objects.all())
-    kit_id = django_filters.ModelMultipleChoiceFilter(field_name="kit", queryset=Kit.objects.all())
-    device_id = django_filters.ModelMultipleChoiceFilter(field_name="items__device", queryset=Device.objects.all(),
-                                                         distinct=True)
+    recipient_id = IdsFilter(field_name="recipient", queryset=Recipient.objects.all())
+    council_term_id = IdsFilter(field_name="council_term",
+                                queryset=CouncilTerm.objects.all())
+    kit_id = IdsFilter(field_name="kit", queryset=Kit.objects.all())
+    device_id = IdsFilter(field_name="items__device", queryset=Device.objects.all(),
+                          distinct=True)
     planned_end_on = django_filters.DateFromToRangeFilter()
     overdue = django_filters.BooleanFilter(method="filter_overdue", label=_("Overdue"))
 
@@ -56,7 +57,7 @@ class CouncilTermFilterSet(SearchFilterSet):
 class FindingFilterSet(SearchFilterSet):
     search_fields = ("description", "loan__recipient__name")
     status = django_filters.MultipleChoiceFilter(choices=FindingStatus.choices)
-    loan_id = django_filters.NumberFilter(field_name="loan")
+    loan_id = IdFilter(field_name="loan")
 
     class Meta:
         model = LoanFinding

@@ -4,6 +4,7 @@ import django_filters
 
 from assets.filtersets import SearchFilterSet
 from assets.models import Device
+from core.filters import IdsFilter
 from wipe.choices import (Destination, MethodClass, RemovalStatus, SanitizationStatus, SessionStatus, Technique,
                           VerificationResult)
 from wipe.models import DeviceToSanitize, DiskRemoval, Sanitization, WipeEvidence, WipeSession
@@ -16,7 +17,7 @@ class SanitizationFilterSet(SearchFilterSet):
     technique = django_filters.MultipleChoiceFilter(choices=Technique.choices)
     destination = django_filters.MultipleChoiceFilter(choices=Destination.choices)
     verification_result = django_filters.MultipleChoiceFilter(choices=VerificationResult.choices)
-    device_id = django_filters.ModelMultipleChoiceFilter(field_name="device", queryset=Device.objects.all())
+    device_id = IdsFilter(field_name="device", queryset=Device.objects.all())
     finished_at = django_filters.DateFromToRangeFilter()
 
     class Meta:
@@ -28,7 +29,7 @@ class SanitizationFilterSet(SearchFilterSet):
 class DiskRemovalFilterSet(SearchFilterSet):
     search_fields = ("device__inventory_number", "medium__serial_number", "kept_at", "held_by", "certificate_number")
     status = django_filters.MultipleChoiceFilter(choices=RemovalStatus.choices)
-    device_id = django_filters.ModelMultipleChoiceFilter(field_name="device", queryset=Device.objects.all())
+    device_id = IdsFilter(field_name="device", queryset=Device.objects.all())
     removed_at = django_filters.DateFromToRangeFilter()
 
     class Meta:

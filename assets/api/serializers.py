@@ -4,7 +4,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from assets.choices import RetirementReason
+from assets.choices import DeviceStatus, RetirementReason
 from assets.models import Contract, Device, DeviceEvent, Kit, StorageMedium, Supplier
 from assets.services import DEVICE_MOVES
 from assets.validators import validate_nip
@@ -58,12 +58,15 @@ class MoveLinkSerializer(serializers.Serializer):
 
 
 class DeviceSerializer(serializers.ModelSerializer):
-    contract_number = serializers.CharField(source="contract.number", read_only=True, default=None)
-    supplier_name = serializers.CharField(source="contract.supplier.name", read_only=True, default=None)
-    kit_code = serializers.CharField(source="kit.code", read_only=True, default=None)
+    contract_number = serializers.CharField(source="contract.number", read_only=True, default=None, allow_null=True)
+    supplier_name = serializers.CharField(source="contract.supplier.name", read_only=True, default=None,
+                                          allow_null=True)
+    kit_code = serializers.CharField(source="kit.code", read_only=True, default=None, allow_null=True)
     storage_media = NestedStorageMediumSerializer(source="media", many=True, read_only=True)
     allowed_transitions = serializers.ListField(child=serializers.CharField(), read_only=True)
     allowed_moves = serializers.SerializerMethodField()
+    # Empty until the device is retired: the schema says so.
+    retirement_reason = serializers.ChoiceField(choices=RetirementReason.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = Device
@@ -94,8 +97,10 @@ class KitSerializer(serializers.ModelSerializer):
 
 class DeviceEventSerializer(serializers.ModelSerializer):
     inventory_number = serializers.CharField(source="device.inventory_number", read_only=True)
-    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    document_code = serializers.CharField(source="document.code", read_only=True, default=None)
+    actor = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    document_code = serializers.CharField(source="document.code", read_only=True, default=None, allow_null=True)
+    # Registration is the event with no status before it: the schema says so.
+    from_status = serializers.ChoiceField(choices=DeviceStatus.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = DeviceEvent

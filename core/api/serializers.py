@@ -8,7 +8,7 @@ from core.models import ImportBatch, StoredDocument
 class StoredDocumentSerializer(serializers.ModelSerializer):
     verify_url = serializers.SerializerMethodField()
     download_url = serializers.SerializerMethodField()
-    issued_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    issued_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = StoredDocument
@@ -82,8 +82,8 @@ class ImportBatchPreviewSerializer(serializers.Serializer):
 class ImportBatchSerializer(serializers.ModelSerializer):
     """An import: the file (name, size, SHA-256 to confirm it with), its status, and what the dry run found."""
 
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     counts = ImportCountsSerializer(source="*", read_only=True)
     preview = serializers.SerializerMethodField()
     allowed_transitions = serializers.ListField(child=serializers.CharField(), read_only=True)

@@ -27,7 +27,7 @@ class FaultSerializer(serializers.ModelSerializer):
     inventory_number = serializers.CharField(source="device.inventory_number", read_only=True)
     recipient_name = serializers.CharField(source="loan.recipient.name", read_only=True)
     replacement_inventory_number = serializers.CharField(source="replacement.inventory_number", read_only=True,
-                                                         default=None)
+                                                         default=None, allow_null=True)
     replies = FaultReplySerializer(many=True, read_only=True)
     has_photo = serializers.SerializerMethodField()
     allowed_moves = serializers.SerializerMethodField()

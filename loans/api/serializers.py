@@ -42,7 +42,7 @@ class LoanAccessorySerializer(serializers.ModelSerializer):
 
 
 class LoanSetupStepSerializer(serializers.ModelSerializer):
-    done_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    done_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = LoanSetupStep
@@ -50,7 +50,7 @@ class LoanSetupStepSerializer(serializers.ModelSerializer):
 
 
 class LoanFindingSerializer(serializers.ModelSerializer):
-    settled_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    settled_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = LoanFinding

@@ -12,6 +12,7 @@ from django.urls import re_path, reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -78,12 +79,36 @@ def download_name(name: str, as_of: date, extension: str, table: str | None = No
     return f"{stem}-{as_of:%d.%m.%Y}.{extension}"
 
 
+class _ReportTableInfoSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    title = serializers.CharField()
+
+
+class _ReportParamInfoSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    label = serializers.CharField()
+    default = serializers.IntegerField(allow_null=True)
+    minimum = serializers.IntegerField()
+    maximum = serializers.IntegerField()
+
+
+class ReportInfoSerializer(serializers.Serializer):
+    """One entry of GET /api/reports/, so that the schema describes the list it answers."""
+
+    name = serializers.CharField()
+    title = serializers.CharField()
+    description = serializers.CharField()
+    url = serializers.URLField()
+    tables = _ReportTableInfoSerializer(many=True)
+    params = _ReportParamInfoSerializer(many=True)
+
+
 class ReportListView(APIView):
     """The reports there are: name, title, what each shows, its parameters and the URL of its data."""
 
     permission_classes = [require_perm("reports.view_analytics")]
 
-    @extend_schema(responses={200: OpenApiTypes.OBJECT}, summary="The analytics reports",
+    @extend_schema(responses={200: ReportInfoSerializer(many=True)}, summary="The analytics reports",
                    operation_id="reports_list")
     def get(self, request):
         return Response([{

@@ -23,10 +23,10 @@ class IssuedReportSerializer(serializers.ModelSerializer):
     """An issued report: what was asked (kind, day or year), who issued it when, and its PDF."""
 
     kind_display = serializers.CharField(source="get_kind_display", read_only=True)
-    issued_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    code = serializers.CharField(source="document.code", read_only=True, default=None)
-    title = serializers.CharField(source="document.title", read_only=True, default=None)
-    sha256 = serializers.CharField(source="document.sha256", read_only=True, default=None)
+    issued_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    code = serializers.CharField(source="document.code", read_only=True, default=None, allow_null=True)
+    title = serializers.CharField(source="document.title", read_only=True, default=None, allow_null=True)
+    sha256 = serializers.CharField(source="document.sha256", read_only=True, default=None, allow_null=True)
     verify_url = serializers.SerializerMethodField()
     download_url = serializers.SerializerMethodField()
 
@@ -60,7 +60,8 @@ class IssueReportSerializer(serializers.Serializer):
 
 class IssuedReportFilterSet(django_filters.FilterSet):
     kind = django_filters.MultipleChoiceFilter(choices=ReportKind.choices)
-    year = django_filters.NumberFilter(method="period_year", label=_("year"),
+    # Bounded to the years a date can have: the lookup builds 1 January and 31 December of it (was a 500).
+    year = django_filters.NumberFilter(method="period_year", label=_("year"), min_value=1, max_value=9999,
                                        help_text=_("The year of the report's period: its calendar year, or the "
                                                    "year of its day."))
     issued_at = django_filters.DateFromToRangeFilter()

@@ -26,6 +26,9 @@ class SanitizationSerializer(serializers.ModelSerializer):
     performed_by_name = serializers.SerializerMethodField()
     validated_by_name = serializers.SerializerMethodField()
     superseded_by = serializers.SerializerMethodField()
+    # Empty until the wipe is verified: the schema says so.
+    verification_result = serializers.ChoiceField(
+        choices=Sanitization._meta.get_field("verification_result").choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = Sanitization
@@ -90,7 +93,7 @@ class RejectSerializer(serializers.Serializer):
 
 
 class CustodyEntrySerializer(serializers.ModelSerializer):
-    recorded_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    recorded_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = CustodyEntry
@@ -106,6 +109,9 @@ class DiskRemovalSerializer(serializers.ModelSerializer):
     custody = CustodyEntrySerializer(many=True, read_only=True)
     documents = WipeDocumentSerializer(many=True, read_only=True)
     has_certificate_scan = serializers.SerializerMethodField()
+    # Empty until the disk is destroyed: the schema says so.
+    destruction_method = serializers.ChoiceField(
+        choices=DiskRemoval._meta.get_field("destruction_method").choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = DiskRemoval
@@ -155,7 +161,7 @@ class WipeSessionDeviceSerializer(serializers.ModelSerializer):
 
 class WipeSessionSerializer(serializers.ModelSerializer):
     opened_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    closed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    closed_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     entries = WipeSessionDeviceSerializer(many=True, read_only=True)
     documents = WipeDocumentSerializer(many=True, read_only=True)
     devices_count = serializers.IntegerField(read_only=True)
@@ -204,7 +210,7 @@ class SessionCloseResultSerializer(serializers.Serializer):
 
 
 class WipeEvidenceSerializer(serializers.ModelSerializer):
-    uploaded_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    uploaded_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = WipeEvidence
