@@ -23,6 +23,7 @@ from assets.choices import (
 )
 from assets.validators import validate_nip, validate_not_future, validate_pdf, validate_regon
 from core.models import ImportBatch, StoredDocument, TimeStampedModel
+from core.uploads import stored_name
 
 __all__ = ["Supplier", "Contract", "Kit", "Device", "StorageMedium", "DeviceEvent"]
 
@@ -51,7 +52,8 @@ class Supplier(TimeStampedModel):
 
 
 def _contract_scan_path(instance: "Contract", filename: str) -> str:
-    return f"contracts/{timezone.now():%Y/%m}/{filename}"
+    # The client's name made safe, with the extension of what the file is (core.uploads).
+    return f"contracts/{timezone.now():%Y/%m}/{stored_name(filename, instance.scan, default='contract')}"
 
 
 class Contract(TimeStampedModel):

@@ -359,7 +359,7 @@ def import_preview(*, table: str, file: IO[bytes], file_name: str, by: User | No
         _apply_counts(batch, summary)
         batch.preview = _preview_of(summary, reading, importer)
         batch.plan_digest = summary.digest.hexdigest()
-        batch.file.save(name, File(file), save=False)
+        batch.file = File(file, name=name)  # stored on save, named by its content (core.models._import_path)
         batch.save()
     return batch
 

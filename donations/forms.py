@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from assets.choices import DEVICE_GONE, DeviceStatus, MediumKind
 from assets.models import Device, Kit
+from core import uploads
 from donations.choices import (
     DEFAULT_WASTE_CODE,
     LIQUIDATION_ORDER_KINDS,
@@ -189,7 +190,7 @@ class OrderForm(ServiceModelForm):
 
 class AnnexImportForm(forms.Form):
     file = forms.FileField(
-        label=_("Annex (CSV or XLSX)"),
+        label=_("Annex (CSV or XLSX)"), validators=[uploads.validate_size],
         help_text=_("A column of inventory numbers („numer inwentarzowy”) or of beneficiary codes („beneficjent”), "
                     "one a line."))
     dry_run = forms.BooleanField(label=_("Only check, add nothing"), required=False,

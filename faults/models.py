@@ -9,6 +9,7 @@ from simple_history.models import HistoricalRecords
 
 from assets.models import Device
 from core.models import TimeStampedModel
+from core.uploads import detect_extension
 from faults.choices import FaultCategory, FaultStatus
 from loans.models import Loan
 
@@ -17,7 +18,8 @@ __all__ = ["FaultReport", "FaultReply", "FaultEvent"]
 
 def photo_path(instance: FaultReport, filename: str) -> str:
     # Under faults/: served only through the portal (to the reporter) or to the IT office.
-    suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else "jpg"
+    # The extension is the image's own format, never the client's (core.uploads).
+    suffix = detect_extension(instance.photo)
     return f"faults/{timezone.now():%Y/%m}/{instance.device_id}-{timezone.now():%H%M%S%f}.{suffix}"
 
 

@@ -9,17 +9,18 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from PIL import Image, UnidentifiedImageError
 
 from assets.choices import DeviceStatus
 from assets.models import Device
 from assets.services import device_transition
+from core import uploads
 from core.audit import actor as _actor
 from core.audit import save_audited as _save
 from core.exceptions import GuardFailed, InvalidInput, TransitionNotAllowed
@@ -32,8 +33,6 @@ from loans.services import loan_replace_device
 
 User = AbstractBaseUser
 
-PHOTO_FORMATS = {"JPEG", "PNG", "WEBP"}
-
 # The API action of each move, as `allowed_moves` lists them.
 FAULT_MOVES = {
     "acknowledge": FaultStatus.ACKNOWLEDGED,
@@ -45,23 +44,17 @@ FAULT_MOVES = {
 
 
 def validate_photo(photo: UploadedFile) -> None:
-    """A photo of the fault: an image (JPEG, PNG or WebP) within MAX_PHOTO_SIZE, or refused."""
+    """A photo of the fault: an image (JPEG, PNG or WebP) within MAX_PHOTO_SIZE, or refused.
+
+    The checks are core.uploads.validate_image; here they become an answer on the `photo` field."""
     if photo.size > settings.MAX_PHOTO_SIZE:
         raise InvalidInput(_("The photo is too large (%(size)s); the limit is %(limit)s.")
                            % {"size": filesizeformat(photo.size), "limit": filesizeformat(settings.MAX_PHOTO_SIZE)},
                            field="photo")
     try:
-        photo.seek(0)
-        with Image.open(photo) as image:
-            image_format = image.format
-            image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise InvalidInput(_("The photo is not an image the service can read (JPEG, PNG or WebP)."),
-                           field="photo") from exc
-    finally:
-        photo.seek(0)
-    if image_format not in PHOTO_FORMATS:
-        raise InvalidInput(_("Send the photo as JPEG, PNG or WebP."), field="photo")
+        uploads.validate_image(photo)
+    except ValidationError as exc:
+        raise InvalidInput(" ".join(exc.messages), field="photo") from exc
 
 
 def _portal_url(fault: FaultReport) -> str:

@@ -19,6 +19,7 @@ from simple_history.models import HistoricalRecords
 from assets.models import Device, StorageMedium
 from assets.validators import validate_pdf
 from core.models import StoredDocument, TimeStampedModel
+from core.uploads import safe_filename, stored_name
 from wipe.choices import (
     DataBackedUp,
     Destination,
@@ -100,7 +101,10 @@ class WipeSessionDevice(models.Model):
 
 
 def _evidence_path(instance: "WipeEvidence", filename: str) -> str:
-    return f"wipe/evidence/{timezone.now():%Y/%m}/{instance.sha256[:16]}-{filename}"
+    # A report is text: a log, or JSON; the client's name made safe (core.uploads).
+    name = safe_filename(filename, extension="json" if instance.format == EvidenceFormat.NWIPE_JSON else "log",
+                         default="report")
+    return f"wipe/evidence/{timezone.now():%Y/%m}/{instance.sha256[:16]}-{name}"
 
 
 class WipeEvidence(models.Model):
@@ -251,7 +255,8 @@ class NoMediaConfirmation(models.Model):
 
 
 def _certificate_path(instance: "DiskRemoval", filename: str) -> str:
-    return f"wipe/certificates/{timezone.now():%Y/%m}/{instance.medium_id}-{filename}"
+    name = stored_name(filename, instance.certificate_scan, default="certificate")
+    return f"wipe/certificates/{timezone.now():%Y/%m}/{instance.medium_id}-{name}"
 
 
 class DiskRemoval(TimeStampedModel):

@@ -11,7 +11,6 @@ import re
 from datetime import date
 from decimal import Decimal
 
-from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
@@ -20,6 +19,7 @@ from rest_framework import serializers
 from assets.api.serializers import MoveLinkSerializer
 from assets.choices import MediumKind
 from assets.models import Device, Kit
+from core import uploads
 from core.api.serializers import StoredDocumentSerializer
 from donations.choices import DONATION_TRANSITIONS, BeneficiaryKind, DonationStatus
 from donations.models import (
@@ -62,13 +62,6 @@ class MonthField(serializers.Field):
 
     def to_representation(self, value: date) -> str:
         return month_label(value)
-
-
-def _size_checked(upload):
-    if upload.size > settings.MAX_UPLOAD_SIZE:
-        raise serializers.ValidationError(_("The file is too large; the limit is %(limit)d MB.")
-                                          % {"limit": settings.MAX_UPLOAD_SIZE // 2**20})
-    return upload
 
 
 class DonationDocumentSerializer(StoredDocumentSerializer):
@@ -210,7 +203,7 @@ class ObligationRecordSerializer(serializers.ModelSerializer):
     project = serializers.IntegerField(source="obligation.project_id", read_only=True)
     beneficiary_code = serializers.CharField(source="beneficiary.code", read_only=True)
     month = MonthField(read_only=True)
-    recorded_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    recorded_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = ObligationRecord
@@ -224,7 +217,7 @@ class RecordSerializer(serializers.Serializer):
     month = MonthField()
     proof_reference = serializers.CharField(max_length=255)
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=255)
-    proof_file = serializers.FileField(required=False, validators=[_size_checked])
+    proof_file = serializers.FileField(required=False, validators=[uploads.validate_pdf])
 
 
 class RecordMonthSerializer(serializers.Serializer):
@@ -271,7 +264,7 @@ class AnnexSerializer(serializers.Serializer):
 class OrderSerializer(serializers.ModelSerializer):
     # Not the model's unique validator: the service refuses a number registered in any spelling of case.
     number = serializers.CharField(max_length=50, help_text="For example: 148/2019.")
-    project_name = serializers.CharField(source="project.name", read_only=True, default=None)
+    project_name = serializers.CharField(source="project.name", read_only=True, default=None, allow_null=True)
     annex_devices_count = serializers.IntegerField(read_only=True, default=0)
     annex_beneficiaries_count = serializers.IntegerField(read_only=True, default=0)
     annex = serializers.SerializerMethodField()
@@ -293,7 +286,7 @@ class OrderSerializer(serializers.ModelSerializer):
 
 
 class AnnexImportSerializer(serializers.Serializer):
-    file = serializers.FileField(validators=[_size_checked],
+    file = serializers.FileField(validators=[uploads.validate_size],
                                  help_text="CSV or XLSX with a column of inventory numbers and/or beneficiary codes.")
     dry_run = serializers.BooleanField(default=False)
 
@@ -341,10 +334,10 @@ class CheckResultSerializer(serializers.Serializer):
 
 
 class TransferEventSerializer(serializers.ModelSerializer):
-    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    actor = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     from_status = serializers.CharField(read_only=True)
     to_status = serializers.CharField(read_only=True)
-    document_code = serializers.CharField(source="document.code", read_only=True, default=None)
+    document_code = serializers.CharField(source="document.code", read_only=True, default=None, allow_null=True)
 
     class Meta:
         model = TransferEvent
@@ -360,8 +353,8 @@ class TransferSerializer(serializers.ModelSerializer):
     checks = CheckResultSerializer(many=True, read_only=True,
                                    help_text="The check as it stood when submitted, decided and completed.")
     protocol = DonationDocumentSerializer(read_only=True, allow_null=True)
-    decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     events = TransferEventSerializer(many=True, read_only=True)
     allowed_moves = serializers.SerializerMethodField()
 
@@ -449,8 +442,9 @@ class ForProjectResultSerializer(serializers.Serializer):
 # --- donations from residents ---------------------------------------------------------------------
 
 class DonationOfferSerializer(serializers.ModelSerializer):
-    decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    device_inventory_number = serializers.CharField(source="device.inventory_number", read_only=True, default=None)
+    decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    device_inventory_number = serializers.CharField(source="device.inventory_number", read_only=True, default=None,
+                                                    allow_null=True)
     allowed_moves = serializers.SerializerMethodField()
 
     class Meta:
@@ -504,7 +498,7 @@ class LiquidationSerializer(serializers.ModelSerializer):
                                                  help_text="The devices handed over; each sanitized and in the annex.")
     items = LiquidationItemSerializer(many=True, read_only=True)
     protocol = DonationDocumentSerializer(read_only=True, allow_null=True)
-    recorded_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    recorded_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = Liquidation

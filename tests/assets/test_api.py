@@ -87,7 +87,7 @@ def test_contract_scan_must_be_a_pdf(api, it_user):
     refused = client.post("/api/contracts/", {**payload, "scan": fake}, format="multipart")
     assert refused.status_code == 400 and "scan" in refused.data
     assert not Contract.objects.exists()
-    scan = SimpleUploadedFile("umowa.pdf", b"%PDF-1.4\n%skan\n", content_type="application/pdf")
+    scan = SimpleUploadedFile("umowa.pdf", b"%PDF-1.4\n%skan\n%%EOF\n", content_type="application/pdf")
     accepted = client.post("/api/contracts/", {**payload, "scan": scan}, format="multipart")
     assert accepted.status_code == 201, accepted.data
     assert Contract.objects.get().scan.read().startswith(b"%PDF-")

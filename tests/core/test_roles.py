@@ -34,7 +34,7 @@ def test_an_admin_edit_of_a_role_is_put_back_by_the_sync():
 
 
 def test_uploaded_scans_are_served_only_to_those_allowed(client, make_user):
-    contract = make_contract(scan=SimpleUploadedFile("umowa.pdf", b"%PDF-1.4 skan"))
+    contract = make_contract(scan=SimpleUploadedFile("umowa.pdf", b"%PDF-1.4 skan\n%%EOF\n"))
     url = f"/media/{contract.scan.name}"
     assert client.get(url).status_code == 302  # to the login page
     client.force_login(make_user(Role.COUNCILLOR))

@@ -177,7 +177,7 @@ def test_an_order_keeps_the_sha256_of_its_signed_scan():
 
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    content = b"%PDF-1.4 zarzadzenie 148/2019"
+    content = b"%PDF-1.4 zarzadzenie 148/2019\n%%EOF\n"
     order = make_order(scan=SimpleUploadedFile("zarzadzenie.pdf", content, content_type="application/pdf"))
     assert order.scan_sha256 == hashlib.sha256(content).hexdigest()
 
