@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
@@ -7,8 +8,10 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
-from django.utils.translation import gettext
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
+from rest_framework.authtoken.models import TokenProxy
 from simple_history.admin import SimpleHistoryAdmin
 
 from core.admin_utils import run_service
@@ -23,7 +26,9 @@ from core.imports import (
     importers,
     visible_batches,
 )
-from core.models import ImportBatch, StoredDocument
+from core.models import Anonymisation, ImportBatch, StoredDocument
+from core.selectors import visible_documents
+from core.tokens import token_ending, token_revoke
 
 
 class ServiceAdminMixin:
@@ -63,6 +68,10 @@ class StoredDocumentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     fields = ["code", "kind", "title", "sha256", "size", "template_version", "issued_at", "issued_by",
               "subject_type", "subject_id", "download_link", "verify_link"]
     readonly_fields = fields
+
+    def get_queryset(self, request):
+        # A role sees the documents about records it may see, as on the API and the download page.
+        return visible_documents(request.user, super().get_queryset(request))
 
     @admin.display(description=_("PDF"))
     def download_link(self, obj: StoredDocument) -> str:
@@ -346,3 +355,78 @@ class ImportBatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             run_service(request, import_cancel, batch=batch, by=request.user,
                         success=gettext("Import #%(id)s cancelled; nothing was written.") % {"id": batch.pk})
         return self.back_to_page(batch)
+
+
+# DRF's own token admin lists every key whole; this one shows whose token it is, how it ends and when it
+# was issued, and revokes selected tokens. A token is never named by its key here: rows, checkboxes and
+# their labels use the user (a key in a page would be a key handed out). Issuing is each person's own
+# act (/my/token/ or POST /api/auth/token/), so the admin adds none and opens no token.
+admin.site.unregister(TokenProxy)
+
+
+@admin.register(TokenProxy)
+class TokenAdmin(admin.ModelAdmin):
+    list_display = ("user", "ending", "created")
+    list_display_links = None
+    list_select_related = ("user",)
+    search_fields = ("user__username", "user__last_name")
+    ordering = ("-created",)
+    actions = ["revoke"]
+
+    @admin.display(description=_("token ending"))
+    def ending(self, token) -> str:
+        return token_ending(token)
+
+    @admin.display(description=mark_safe('<input type="checkbox" id="action-toggle">'))
+    def action_checkbox(self, token):
+        label = format_html(gettext("Select the API token of {}"), token.user)
+        checkbox = forms.CheckboxInput({"class": "action-select", "aria-label": label}, lambda value: False)
+        return checkbox.render(helpers.ACTION_CHECKBOX_NAME, str(token.user_id))
+
+    def response_action(self, request, queryset):
+        # The checkboxes carry user ids; the action runs on those users' tokens.
+        users = [value for value in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME) if value.isdigit()]
+        request.POST = request.POST.copy()
+        request.POST.setlist(helpers.ACTION_CHECKBOX_NAME,
+                             list(queryset.filter(user_id__in=users).values_list("key", flat=True)))
+        return super().response_action(request, queryset)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return obj is None and super().has_view_permission(request)  # the list only: no page per token
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # "revoke" says what deleting a token means
+        return actions
+
+    @admin.action(description=_("Revoke the selected API tokens"), permissions=["delete"])
+    def revoke(self, request, queryset):
+        revoked = 0
+        tokens = list(queryset.select_related("user"))
+        # Who revoked whose token: the admin's log entry names the acting user (the token row is gone).
+        self.log_deletions(request, tokens)
+        for token in tokens:
+            revoked += token_revoke(token.user)
+        self.message_user(request, ngettext("%(count)d API token revoked.", "%(count)d API tokens revoked.",
+                                           revoked) % {"count": revoked}, messages.SUCCESS)
+
+
+@admin.register(Anonymisation)
+class AnonymisationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Whose personal data was erased, by whom, when (core.privacy); written only by the anonymisation."""
+
+    list_display = ["label", "anonymised_at", "anonymised_by", "retention_ended_on"]
+    list_filter = ["subject_type"]
+    search_fields = ["label"]
+    list_select_related = ["anonymised_by", "subject_type"]
+    fields = ["label", "subject_type", "subject_id", "anonymised_at", "anonymised_by", "retention_ended_on", "summary"]
+
+
+# django-axes' failed sign-ins, re-registered with a clean-up that works from the admin and is logged.
+from core import admin_axes  # noqa: E402,F401

@@ -60,6 +60,10 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         # the compliance check, the analytics and the report PDFs (inventory, forecast, disposals)
         "reports.view_compliance_check", "reports.view_analytics", "reports.view_issuedreport",
         "reports.issue_report",
+        # every user's API token by its ending, and revoking one (a leaked token, someone who left)
+        "authtoken.view_tokenproxy", "authtoken.delete_tokenproxy",
+        # locked sign-ins (django-axes): deleting the attempt record unlocks the user name at once
+        "axes.view_accessattempt", "axes.delete_accessattempt", "axes.view_accesslog",
     },
     Role.PROJECT_MANAGER: {
         "assets.view_supplier", "assets.view_contract", "assets.view_device", "assets.view_kit",
@@ -82,6 +86,8 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "core.view_importbatch", "core.view_importrow", "core.apply_importbatch",
         # the analytics (e-Inclusion coverage among them) and the issued reports
         "reports.view_analytics", "reports.view_issuedreport",
+        # a beneficiary's personal data: the export, and the erasure after the retention period (core.privacy)
+        "donations.export_personal_data_beneficiary", "donations.anonymise_beneficiary", "core.view_anonymisation",
     },
     Role.LEGAL_OFFICE: {
         "assets.view_supplier", "assets.view_contract", "assets.view_device", "assets.view_kit",
@@ -104,6 +110,8 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         # the compliance check, and the annual disposal report (what left the office under which order)
         "reports.view_compliance_check", "reports.view_analytics", "reports.view_issuedreport",
         "reports.issue_report",
+        # a councillor's (a borrower's) personal data: the export, and the erasure after the retention period
+        "loans.export_personal_data_recipient", "loans.anonymise_recipient", "core.view_anonymisation",
     },
     # Councillors see only what is loaned to them (core.scoping), not through model permissions; they
     # may report a fault on a device they hold, which faults.services checks.

@@ -13,4 +13,6 @@ urlpatterns = [
     path("faults/<int:pk>/reply/", views.fault_reply, name="fault-reply"),
     path("faults/<int:pk>/photo/", views.fault_photo, name="fault-photo"),
     path("documents/<str:code>/", views.document_download, name="document"),
+    path("token/", views.api_token, name="api-token"),
+    path("personal-data/", views.personal_data, name="personal-data"),
 ]

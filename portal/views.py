@@ -13,8 +13,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from core import tokens
 from core.exceptions import DomainError
 from core.services import normalize_code
+from core.uploads import private_file_response
 from faults import services as fault_services
 from faults.forms import FaultReportForm, MessageForm
 from loans.choices import LoanStatus
@@ -110,11 +112,52 @@ def fault_photo(request: HttpRequest, pk: int) -> FileResponse:
     fault = get_object_or_404(selectors.my_faults(request.user), pk=pk)
     if not fault.photo:
         raise Http404
-    return FileResponse(fault.photo.open("rb"), filename=fault.photo.name.rsplit("/", 1)[-1])
+    return private_file_response(fault.photo.open("rb"), filename=fault.photo.name.rsplit("/", 1)[-1])
 
 
 @login_required
 def document_download(request: HttpRequest, code: str) -> FileResponse:
     document = get_object_or_404(selectors.my_documents(request.user), code=normalize_code(code))
-    return FileResponse(document.file.open("rb"), content_type="application/pdf",
-                        filename=f"{document.kind}-{document.code}.pdf")
+    return private_file_response(document.file.open("rb"), content_type="application/pdf",
+                                 filename=f"{document.kind}-{document.code}.pdf")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def api_token(request: HttpRequest) -> HttpResponse:
+    """The person's API token: when it was issued and how it ends; issue a new one (shown whole once,
+    on this answer only) or revoke it."""
+    new_key = None
+    if request.method == "POST":
+        if request.POST.get("action") == "issue":
+            new_key = tokens.token_issue(request.user).key
+            messages.success(request, _("A new API token was issued; the previous one no longer works. Copy it now: "
+                                        "it is not shown again."))
+        elif request.POST.get("action") == "revoke":
+            if tokens.token_revoke(request.user):
+                messages.success(request, _("Your API token was revoked; programs using it are refused from now on."))
+            else:
+                messages.error(request, _("You have no API token to revoke."))
+            return redirect("portal:api-token")
+        else:
+            messages.error(request, _("Choose whether to issue a new token or revoke the one you have."))
+            return redirect("portal:api-token")
+    token = tokens.token_of(request.user)
+    response = render(request, "portal/token.html", {
+        "token": token, "ending": tokens.token_ending(token) if token else "", "new_key": new_key})
+    if new_key:
+        response["Cache-Control"] = "no-store"  # the whole key is on this page only
+    return response
+
+
+@login_required
+def personal_data(request: HttpRequest) -> HttpResponse:
+    """Everything the office holds about the signed-in borrower, as a JSON file (GDPR art. 15)."""
+    from core.api.privacy import personal_data_response
+    from loans.models import Recipient
+    from loans.privacy import recipient_export
+
+    recipient = Recipient.objects.filter(user=request.user).first()
+    if recipient is None:
+        raise Http404
+    return personal_data_response(recipient_export(recipient), name="me")

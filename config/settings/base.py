@@ -3,9 +3,11 @@
 Required values have no default, so a deployment that forgets one fails at start instead of running
 with an insecure guess. `make run` writes a local `.env` for the demo; production sets real values.
 """
+from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE, NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -34,6 +36,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "simple_history",
     "import_export",
+    "axes",
+    "csp",
     "core",
     "assets",
     "loans",
@@ -46,6 +50,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "core.middleware.RequestIdMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -55,6 +60,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -85,6 +92,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # at its start, so two concurrent moves serialise instead of failing half way.
     DATABASES["default"].setdefault("OPTIONS", {})["transaction_mode"] = "IMMEDIATE"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# django-axes first: it refuses a locked-out sign-in before the password is even checked, in the login
+# page, the admin's and the API's token endpoint alike.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -130,6 +144,18 @@ MAX_PHOTO_SIZE = env.int("MAX_PHOTO_SIZE", default=5 * 1024 * 1024)
 COMPLIANCE_FAULT_OPEN_DAYS = env.int("COMPLIANCE_FAULT_OPEN_DAYS", default=30)
 COMPLIANCE_DISK_DESTROY_DAYS = env.int("COMPLIANCE_DISK_DESTROY_DAYS", default=90)
 
+# Personal data (core.privacy): how many whole years after its end the office keeps a person's data
+# before `anonymise_expired` may erase it (issued documents are kept unaltered either way).
+# A beneficiary: counted from the end of the project's durability period. Five years, because the
+# funding body may still audit the project after that period (grant agreements of the EU programmes
+# require the documentation to stay available) and the accounting evidence of the project's fixed
+# assets is kept five years (Accounting Act art. 74(2)). Set it to what the grant agreement says.
+PRIVACY_RETENTION_YEARS_BENEFICIARY = env.int("PRIVACY_RETENTION_YEARS_BENEFICIARY", default=5)
+# A councillor (and any other borrower): counted from the end of their council term or their last loan,
+# whichever is later. One year, because the lender's claims for damage to a loaned device are
+# time-barred one year after its return (Civil Code art. 719); the signed agreements and protocols stay.
+PRIVACY_RETENTION_YEARS_COUNCILLOR = env.int("PRIVACY_RETENTION_YEARS_COUNCILLOR", default=1)
+
 # Secure by default; a local demo over plain HTTP turns these off through DEBUG in its .env. With
 # DEBUG off and these defaults, `manage.py check --deploy` prints no warning (see README, "Production
 # deployment"). With DEBUG on (`make run`, http://127.0.0.1:8000) nothing redirects to HTTPS and no HSTS
@@ -154,12 +180,49 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
+# Sign-in throttling (django-axes): after AXES_FAILURE_LIMIT failed attempts for one user name from one
+# address, that pair is refused for AXES_COOLOFF_HOURS even with the right password, and the lockout
+# page says so. Locking the name and the address together keeps someone guessing from locking a
+# colleague out from elsewhere. A success resets the count; `manage.py axes_reset_username NAME` lifts a
+# lockout at once. Behind the TLS proxy the address is the last hop of X-Forwarded-For, which the
+# proxy sets (core.security.client_ip).
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(hours=env.float("AXES_COOLOFF_HOURS", default=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "core/lockout.html"
+AXES_LOCKOUT_CALLABLE = "core.security.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "core.security.client_ip"
+AXES_VERBOSE = False
+
+# Content-Security-Policy (django-csp): scripts, styles, images and fonts from the service itself only;
+# the pages' own <style> blocks carry the request's nonce; charts are data: images. Nothing may frame
+# the service, post forms elsewhere or load plugins. The ReDoc page alone widens it (config/api.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["core.permissions.RolePermissions"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "core.api.renderers.BrowsableAPIRenderer",  # allowed inline styles under the CSP
+    ],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",

@@ -40,7 +40,13 @@ def open_browser():
                 profiles[-1], executable_path=CHROMIUM, headless=True, args=FLAGS, locale="pl-PL",
                 viewport={"width": 1024, "height": 1366})  # a tablet held upright
             contexts.append(context)
-            return context.new_page()
+            page = context.new_page()
+            # What the Content-Security-Policy blocked (an inline style or script the pages still have).
+            page.on("console", lambda message: "Content Security Policy" in message.text
+                    and open_one.csp_violations.append(f"{page.url}: {message.text}"))
+            return page
+
+        open_one.csp_violations = []
 
         try:
             yield open_one
@@ -120,3 +126,5 @@ def test_a_councillor_reports_a_fault_and_the_it_office_resolves_it(open_browser
     with translation.override("pl"):  # the portal speaks the office's language, whatever this thread speaks
         assert page.locator("#fault-status").inner_text().strip() == str(FaultStatus.RESOLVED.label)
     assert "Wymieniliśmy szybkę, tablet czeka w pokoju 12." in page.locator("#replies").inner_text()
+    # The portal's and the admin's pages kept to the Content-Security-Policy: nothing was blocked.
+    assert open_browser.csp_violations == []
