@@ -5,11 +5,13 @@ from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.choices import IMPORT_TRANSITIONS, DocumentKind, ImportStatus, RowAction
+from core.uploads import stored_name
 
-__all__ = ["TimeStampedModel", "StoredDocument", "ImportBatch", "ImportRow"]
+__all__ = ["TimeStampedModel", "StoredDocument", "ImportBatch", "ImportRow", "Anonymisation"]
 
 
 class TimeStampedModel(models.Model):
@@ -81,7 +83,9 @@ class StoredDocument(models.Model):
 def _import_path(instance: "ImportBatch", filename: str) -> str:
     from django.utils import timezone
 
-    return f"imports/{timezone.now():%Y/%m}/{instance.sha256[:16]}-{filename}"
+    # A spreadsheet: XLSX by its ZIP signature, CSV for text; the client's name made safe.
+    name = stored_name(filename, instance.file, default="import", text="csv")
+    return f"imports/{timezone.now():%Y/%m}/{instance.sha256[:16]}-{name}"
 
 
 class ImportBatch(models.Model):
@@ -163,3 +167,30 @@ class ImportRow(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.batch_id}:{self.row} {self.key} ({self.action})"
+
+
+class Anonymisation(models.Model):
+    """The personal data of one person (a loan recipient, a beneficiary) was erased: by whom, when, and the
+    end of the retention period that allowed it (core.privacy). One per subject: a second is refused.
+
+    The label names the subject without personal data ("beneficiary EI/GD/001", "recipient #12").
+    """
+
+    subject_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, verbose_name=_("subject type"))
+    subject_id = models.PositiveBigIntegerField(_("subject id"))
+    subject = GenericForeignKey("subject_type", "subject_id")
+    label = models.CharField(_("subject"), max_length=100)
+    anonymised_at = models.DateTimeField(_("anonymised at"), default=timezone.now)
+    anonymised_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                      related_name="+", verbose_name=_("anonymised by"))
+    retention_ended_on = models.DateField(_("retention period ended on"))
+    summary = models.JSONField(_("what was erased"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("anonymisation")
+        verbose_name_plural = _("anonymisations")
+        ordering = ["-anonymised_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["subject_type", "subject_id"], name="anonymisation_once")]
+
+    def __str__(self) -> str:
+        return self.label

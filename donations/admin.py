@@ -33,8 +33,9 @@ from django.utils.translation import ngettext
 
 from assets.choices import DeviceStatus
 from core.admin import HistoryAdmin, ReadOnlyAdminMixin
+from core.admin_privacy import PERSONAL_DATA_ACTIONS, PersonalDataAdminMixin
 from core.exceptions import DomainError
-from donations import selectors, services
+from donations import privacy, selectors, services
 from donations.choices import TRANSFER_OPEN, DonationStatus, TransferStatus
 from donations.forms import (
     BENEFICIARY_FORM_FIELDS,
@@ -269,10 +270,10 @@ class ObligationInline(EvidenceInline):
 class ProjectDeviceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The devices a project bought, as a list that pages: a project holds hundreds (e-Inclusion: 1,079)."""
 
-    list_display = ["device", "device_kind", "device_status", "kit", "project", "added_at"]
+    list_display = ["device", "device_kind", "device_status", "kit", "project", "added_at", "added_by"]
     list_filter = ["project", "device__status", "device__kind"]
     search_fields = ["device__inventory_number", "device__serial_number", "device__kit__code"]
-    list_select_related = ["device__kit", "project"]
+    list_select_related = ["device__kit", "project", "added_by"]
 
     def has_view_permission(self, request, obj=None) -> bool:
         return super().has_view_permission(request, obj) or request.user.has_perm("donations.view_grantproject")
@@ -407,7 +408,9 @@ class GrantProjectAdmin(DonationsPageMixin, HistoryAdmin):
                 *super().get_urls()]
 
     def page_links(self, request, obj: GrantProject) -> list[tuple[str, str]]:
-        links = [(self.move_url(obj, "gaps"), gettext("Months without proof"))]
+        links = []
+        if request.user.has_perm("donations.view_obligationrecord"):
+            links.append((self.move_url(obj, "gaps"), gettext("Months without proof")))
         if request.user.has_perm("donations.add_projectobligation"):
             links.append((f"{reverse('admin:donations_projectobligation_add')}?project={obj.pk}",
                           gettext("Add an obligation")))
@@ -447,7 +450,9 @@ class GrantProjectAdmin(DonationsPageMixin, HistoryAdmin):
         """Every month of every obligation without proof for a beneficiary, up to today: per obligation,
         per month, the beneficiaries missing."""
         project = get_object_or_404(GrantProject, pk=pk)
-        if not self.has_view_or_change_permission(request, project):
+        # The gaps name beneficiaries: the same right as their records, as on the API (READ_GAPS).
+        if not (self.has_view_or_change_permission(request, project)
+                and request.user.has_perm("donations.view_obligationrecord")):
             raise PermissionDenied
         gaps = selectors.obligation_gaps(project=project)
         grouped: dict[int, dict] = {}
@@ -484,8 +489,12 @@ def _describe_beneficiary(beneficiary: Beneficiary) -> str:
         "beneficiary": beneficiary, "kind": beneficiary.get_kind_display(), "project": beneficiary.project.name}
 
 
+def _anonymise_beneficiary(beneficiary: Beneficiary, *, by):
+    return privacy.beneficiary_anonymise(beneficiary=beneficiary, by=by)
+
+
 @admin.register(Beneficiary)
-class BeneficiaryAdmin(DonationsPageMixin, RegisterExportMixin, HistoryAdmin):
+class BeneficiaryAdmin(PersonalDataAdminMixin, DonationsPageMixin, RegisterExportMixin, HistoryAdmin):
     """Households, schools and centres of a project, with only what is needed to hand over and reach them."""
 
     form = BeneficiaryForm
@@ -503,7 +512,15 @@ class BeneficiaryAdmin(DonationsPageMixin, RegisterExportMixin, HistoryAdmin):
                      form_kwargs=lambda request, objects: {"beneficiary": objects[0]},
                      done=lambda n: gettext("The set is lent to the beneficiary until the end of the durability "
                                             "period; the loan agreement and the handover protocol are in Loans.")),
+        *PERSONAL_DATA_ACTIONS,
     ]
+    # A beneficiary's personal data: the project manager's (donations.privacy).
+    personal_data_export = privacy.beneficiary_export
+    personal_data_anonymise = _anonymise_beneficiary
+    personal_data_retention = privacy.beneficiary_retention_ends_on
+    personal_data_name = "beneficiary"
+    export_permission = "donations.export_personal_data_beneficiary"
+    anonymise_permission = "donations.anonymise_beneficiary"
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(

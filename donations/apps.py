@@ -14,3 +14,7 @@ class DonationsConfig(AppConfig):
 
         register(BeneficiaryImporter())
         register(OrderAnnexImporter())
+
+        from donations.privacy import register as register_privacy
+
+        register_privacy()

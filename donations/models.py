@@ -25,6 +25,7 @@ from simple_history.models import HistoricalRecords
 from assets.models import Device
 from assets.validators import validate_pdf
 from core.models import StoredDocument, TimeStampedModel
+from core.uploads import stored_name
 from donations.choices import (
     DEFAULT_WASTE_CODE,
     BeneficiaryKind,
@@ -52,28 +53,29 @@ def add_years(day: date, years: int) -> date:
         return day.replace(year=day.year + years, day=28)
 
 
-def _dated(folder: str, filename: str) -> str:
-    return f"donations/{folder}/{timezone.now():%Y/%m}/{filename}"
+def _dated(folder: str, filename: str, content=None) -> str:
+    # The client's name made safe, with the extension of what the file is (core.uploads).
+    return f"donations/{folder}/{timezone.now():%Y/%m}/{stored_name(filename, content, default=folder)}"
 
 
 def upload_order_scan(instance, filename: str) -> str:
-    return _dated("orders", filename)
+    return _dated("orders", filename, instance.scan)
 
 
 def upload_eligibility(instance, filename: str) -> str:
-    return _dated("eligibility", filename)
+    return _dated("eligibility", filename, instance.eligibility_document)
 
 
 def upload_offer(instance, filename: str) -> str:
-    return _dated("offers", filename)
+    return _dated("offers", filename, instance.legal_source_document)
 
 
 def upload_proof(instance, filename: str) -> str:
-    return _dated("proofs", filename)
+    return _dated("proofs", filename, instance.proof_file)
 
 
 def upload_kpo(instance, filename: str) -> str:
-    return _dated("kpo", filename)
+    return _dated("kpo", filename, instance.kpo_scan)
 
 
 class GrantProject(TimeStampedModel):
@@ -145,6 +147,10 @@ class ProjectDevice(models.Model):
     device = models.OneToOneField(Device, on_delete=models.PROTECT, related_name="project_device",
                                   verbose_name=_("device"))
     added_at = models.DateTimeField(_("added at"), default=timezone.now)
+    # Who recorded the device as bought by the project: from then on it may not change owner before the
+    # durability period ends, so the record names the person who tied it to the grant.
+    added_by = models.ForeignKey(_USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                 verbose_name=_("added by"))
 
     class Meta:
         verbose_name = _("project device")
@@ -181,6 +187,10 @@ class Beneficiary(TimeStampedModel):
         verbose_name = _("beneficiary")
         verbose_name_plural = _("beneficiaries")
         ordering = ["project", "code"]
+        permissions = [
+            ("export_personal_data_beneficiary", _("Can export the personal data of a beneficiary")),
+            ("anonymise_beneficiary", _("Can anonymise a beneficiary after the retention period")),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["project", "code"], name="beneficiary_code_unique_per_project",
                                     violation_error_message=_("The project already has a beneficiary with this code.")),

@@ -25,6 +25,7 @@ from assets.services import device_register, device_retire, device_transition, s
 from core.audit import actor as _actor
 from core.audit import save_audited as _save
 from core.exceptions import GuardFailed, InvalidInput, TransitionNotAllowed
+from core.privacy import refuse_if_anonymised
 from core.services import save_numbered
 from core.tabular import ColumnMap, read_rows
 from core.middleware import current_request_id
@@ -138,7 +139,8 @@ def project_add_devices(*, project: GrantProject, by: User | None, devices: list
         raise GuardFailed(_("Device %(device)s has left the register (%(status)s).")
                           % {"device": gone.inventory_number, "status": gone.get_status_display()}, field="devices")
     have = set(ProjectDevice.objects.filter(project=project).values_list("device_id", flat=True))
-    rows = ProjectDevice.objects.bulk_create([ProjectDevice(project=project, device=d) for d in locked
+    who = _actor(by)
+    rows = ProjectDevice.objects.bulk_create([ProjectDevice(project=project, device=d, added_by=who) for d in locked
                                               if d.pk not in have])
     return rows
 
@@ -184,6 +186,7 @@ def beneficiary_create(*, project: GrantProject, by: User | None, name: str, add
 @transaction.atomic
 def beneficiary_update(*, beneficiary: Beneficiary, by: User | None, **data: Any) -> Beneficiary:
     beneficiary = Beneficiary.objects.select_for_update(of=("self",)).select_related("recipient").get(pk=beneficiary.pk)
+    refuse_if_anonymised(beneficiary)
     contact = {k: data.pop(k) for k in list(data) if k in CONTACT_FIELDS}
     if "code" in data:
         _unique_code(beneficiary.project, data["code"], exclude=beneficiary.pk)

@@ -16,3 +16,7 @@ class FaultsConfig(AppConfig):
 
         # A holder sees the faults they reported; the IT office sees all (faults.view_faultreport).
         register_holder_scope(FaultReport, lambda user: Q(reporter=user))
+
+        from faults.privacy import register as register_privacy
+
+        register_privacy()

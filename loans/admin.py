@@ -24,9 +24,10 @@ from assets.admin import ServiceSavedAdmin
 from assets.choices import DeviceStatus
 from assets.models import Device, Kit
 from core.admin import HistoryAdmin, ReadOnlyAdminMixin
+from core.admin_privacy import PERSONAL_DATA_ACTIONS, PersonalDataAdminMixin
 from core.admin_utils import run_service
 from core.exceptions import DomainError
-from loans import services
+from loans import privacy, services
 from loans.choices import AccessoryKind, LoanStatus, SetupStep
 from loans.models import (
     CouncilTerm,
@@ -106,8 +107,12 @@ class MovePermissionMixin:
 
 # --- recipients and council terms ------------------------------------------------------------------
 
+def _anonymise_recipient(recipient: Recipient, *, by):
+    return privacy.recipient_anonymise(recipient=recipient, by=by)
+
+
 @admin.register(Recipient)
-class RecipientAdmin(ServiceSavedAdmin):
+class RecipientAdmin(PersonalDataAdminMixin, ServiceSavedAdmin):
     list_display = ["name", "kind", "user", "email", "phone"]
     list_filter = ["kind"]
     search_fields = ["name", "email", "address", "phone", "user__username", "user__last_name"]
@@ -116,6 +121,14 @@ class RecipientAdmin(ServiceSavedAdmin):
     create_service = services.recipient_create
     update_service = services.recipient_update
     update_kwarg = "recipient"
+    # A borrower's personal data: the legal office's (loans.privacy).
+    actions = PERSONAL_DATA_ACTIONS
+    personal_data_export = privacy.recipient_export
+    personal_data_anonymise = _anonymise_recipient
+    personal_data_retention = privacy.recipient_retention_ends_on
+    personal_data_name = "recipient"
+    export_permission = "loans.export_personal_data_recipient"
+    anonymise_permission = "loans.anonymise_recipient"
 
 
 class TermEndForm(forms.Form):

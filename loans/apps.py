@@ -12,3 +12,7 @@ class LoansConfig(AppConfig):
         from loans.selectors import register_holder_scopes
 
         register_holder_scopes()
+
+        from loans.privacy import register as register_privacy
+
+        register_privacy()

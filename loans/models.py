@@ -69,6 +69,10 @@ class Recipient(TimeStampedModel):
         verbose_name = _("recipient")
         verbose_name_plural = _("recipients")
         ordering = ["name"]
+        permissions = [
+            ("export_personal_data_recipient", _("Can export the personal data of a recipient")),
+            ("anonymise_recipient", _("Can anonymise a recipient after the retention period")),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -19,6 +19,7 @@ from core.choices import DocumentKind
 from core.exceptions import GuardFailed, InvalidInput, TransitionNotAllowed
 from core.middleware import current_request_id
 from core.models import StoredDocument
+from core.privacy import refuse_if_anonymised
 from loans.choices import LOAN_TRANSITIONS, FindingStatus, LoanEventKind, LoanPurpose, LoanStatus, SetupStep
 from loans.documents import handover_protocol_issue, loan_agreement_issue, return_protocol_issue
 from loans.models import (
@@ -59,6 +60,7 @@ RECIPIENT_FIELDS = {"kind", "name", "user", "address", "email", "phone", "notes"
 @transaction.atomic
 def recipient_update(*, recipient: Recipient, by: User | None, **data: Any) -> Recipient:
     recipient = Recipient.objects.select_for_update().get(pk=recipient.pk)
+    refuse_if_anonymised(recipient)
     unknown = set(data) - RECIPIENT_FIELDS
     if unknown:
         raise InvalidInput(_("This field cannot be changed here."), field=sorted(unknown)[0])
@@ -113,6 +115,9 @@ def loan_start(
     """
     if bool(devices) == bool(kit):
         raise InvalidInput(_("Lend either a kit or a list of devices."), field="devices")
+    # Locked: an anonymisation running now (core.privacy) finishes first, and then refuses this loan.
+    recipient = Recipient.objects.select_for_update().get(pk=recipient.pk)
+    refuse_if_anonymised(recipient, field="recipient")
     if kit is not None:
         devices = list(Device.objects.filter(kit=kit).order_by("inventory_number"))
         if not devices:

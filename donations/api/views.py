@@ -10,12 +10,13 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
+from core.api.privacy import PersonalDataMixin
 from core.api.serializers import StoredDocumentSerializer
 from core.api.viewsets import RegisterViewSet
 from core.exceptions import InvalidInput
 from core.models import StoredDocument
 from core.permissions import RolePermissions, require_perm
-from donations import selectors, services
+from donations import privacy, selectors, services
 from donations.api import serializers as s
 from donations.documents import durability_report_issue
 from donations.filtersets import (
@@ -138,10 +139,21 @@ def _beneficiaries():
     return selectors.beneficiary_list().annotate(holds_set=Exists(open_set)).order_by("project", "code")
 
 
-class BeneficiaryViewSet(_ReadBack, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                         mixins.UpdateModelMixin, viewsets.GenericViewSet):
+def _anonymise_beneficiary(beneficiary, *, by):
+    return privacy.beneficiary_anonymise(beneficiary=beneficiary, by=by)
+
+
+class BeneficiaryViewSet(PersonalDataMixin, _ReadBack, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                         mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet):
     """Beneficiaries of grant projects; their name, address and contact live on their loan recipient.
-    `allocate` lends them a set of the project for the durability period."""
+    `allocate` lends them a set of the project for the durability period. The project manager downloads a
+    beneficiary's personal data (`personal-data`) and anonymises it after the retention period (`anonymise`)."""
+
+    personal_data_export = privacy.beneficiary_export
+    personal_data_anonymise = _anonymise_beneficiary
+    personal_data_name = "beneficiary"
+    export_permission = "donations.export_personal_data_beneficiary"
+    anonymise_permission = "donations.anonymise_beneficiary"
 
     queryset = _beneficiaries()
     serializer_class = s.BeneficiarySerializer

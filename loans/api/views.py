@@ -6,16 +6,24 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from core.api.privacy import PersonalDataMixin
 from core.api.viewsets import HolderScopedMixin, RegisterViewSet
 from core.permissions import require_perm
-from loans import selectors, services
+from loans import privacy, selectors, services
 from loans.api import serializers as s
 from loans.filtersets import CouncilTermFilterSet, FindingFilterSet, LoanFilterSet, RecipientFilterSet
 
 MOVE = require_perm("loans.move_loan")
 
 
-class RecipientViewSet(RegisterViewSet):
+def _anonymise_recipient(recipient, *, by):
+    return privacy.recipient_anonymise(recipient=recipient, by=by)
+
+
+class RecipientViewSet(PersonalDataMixin, RegisterViewSet):
+    """Borrowers. The legal office downloads a borrower's personal data (`personal-data`) and anonymises it
+    after the retention period (`anonymise`)."""
+
     queryset = selectors.recipient_list()
     serializer_class = s.RecipientSerializer
     filterset_class = RecipientFilterSet
@@ -23,6 +31,11 @@ class RecipientViewSet(RegisterViewSet):
     create_service = services.recipient_create
     update_service = services.recipient_update
     update_kwarg = "recipient"
+    personal_data_export = privacy.recipient_export
+    personal_data_anonymise = _anonymise_recipient
+    personal_data_name = "recipient"
+    export_permission = "loans.export_personal_data_recipient"
+    anonymise_permission = "loans.anonymise_recipient"
 
 
 class CouncilTermViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
