@@ -13,7 +13,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
-from core.selectors import document_by_code, document_matches_file
+from core.selectors import document_by_code, document_matches_file, visible_documents
+from core.uploads import private_file_response
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -66,8 +67,8 @@ def document_download(request: HttpRequest, code: str) -> FileResponse:
     document = document_by_code(code, visible_to_user=request.user)
     if document is None:
         raise Http404
-    return FileResponse(document.file.open("rb"), content_type="application/pdf",
-                        filename=f"{document.kind}-{document.code}.pdf")
+    return private_file_response(document.file.open("rb"), content_type="application/pdf",
+                                 filename=f"{document.kind}-{document.code}.pdf")
 
 
 # Uploaded files are never served publicly: each folder needs the permission of what it belongs to.
@@ -92,8 +93,11 @@ def protected_media(request: HttpRequest, path: str) -> FileResponse:
         raise Http404
     if not request.user.has_perm(_MEDIA_PERMISSIONS[folder]):
         raise PermissionDenied
+    if folder == "documents" and not visible_documents(request.user).filter(file=path).exists():
+        raise PermissionDenied  # an issued PDF needs the right to see what it is about, as on its download page
     if not default_storage.exists(path):
         raise Http404
-    return FileResponse(default_storage.open(path, "rb"), filename=parts[-1])
+    # A download typed by the stored name's extension (never HTML), whatever the file holds.
+    return private_file_response(default_storage.open(path, "rb"), filename=parts[-1])
 
 

@@ -22,6 +22,7 @@ from core.api.serializers import (
 )
 from core.api.viewsets import HolderScopedMixin
 from core.choices import DocumentKind, ImportStatus
+from core.filters import IdsFilter
 from core.imports import (
     Importer,
     get_importer,
@@ -33,6 +34,7 @@ from core.imports import (
 )
 from core.models import ImportBatch, StoredDocument
 from core.permissions import require_perm
+from core.selectors import visible_documents
 
 
 class StoredDocumentFilterSet(django_filters.FilterSet):
@@ -51,6 +53,13 @@ class StoredDocumentViewSet(HolderScopedMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = StoredDocumentSerializer
     filterset_class = StoredDocumentFilterSet
     lookup_field = "code"
+    # A code is letters, digits and a hyphen: anything else is no document (a NUL byte in the path was a 500
+    # on PostgreSQL, which refuses it in a query).
+    lookup_value_regex = "[0-9A-Za-z-]+"
+
+    def get_queryset(self):
+        # Only documents about records the user may see (core.selectors.visible_documents).
+        return visible_documents(self.request.user, super().get_queryset())
 
 
 # --- imports of spreadsheets ----------------------------------------------------------------------
@@ -63,8 +72,8 @@ def _tables() -> list[tuple[str, str]]:
 class ImportBatchFilterSet(django_filters.FilterSet):
     table = django_filters.MultipleChoiceFilter(choices=_tables)
     status = django_filters.MultipleChoiceFilter(choices=ImportStatus.choices)
-    created_by_id = django_filters.ModelMultipleChoiceFilter(field_name="created_by",
-                                                             queryset=get_user_model().objects.all())
+    created_by_id = IdsFilter(field_name="created_by",
+                              queryset=get_user_model().objects.all())
     created_at = django_filters.DateFromToRangeFilter()
     q = django_filters.CharFilter(method="search", label=gettext_lazy("Search"))
 

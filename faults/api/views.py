@@ -17,6 +17,14 @@ from faults.filtersets import FaultFilterSet
 HANDLE = require_perm("faults.handle_fault")
 
 
+class ReporterOrOffice(IsAuthenticated):
+    """A message on a fault: from its reporter or from the IT office. Others who may read the fault (the
+    auditor) are refused here, before anything is parsed, as every other write they may not make."""
+
+    def has_object_permission(self, request, view, obj) -> bool:
+        return request.user.has_perm("faults.handle_fault") or obj.reporter_id == request.user.pk
+
+
 class FaultViewSet(HolderScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
                    viewsets.GenericViewSet):
     """Fault reports. A holder (a councillor) sees and writes on their own; the IT office on all.
@@ -73,7 +81,7 @@ class FaultViewSet(HolderScopedMixin, mixins.ListModelMixin, mixins.RetrieveMode
         return self._move(request, s.ReplaceSerializer, services.fault_replace)
 
     @extend_schema(request=s.MessageSerializer, responses={201: s.FaultSerializer})
-    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
+    @action(detail=True, methods=["post"], permission_classes=[ReporterOrOffice])
     def reply(self, request, pk=None):
         """A message on the fault, from its reporter or from the IT office."""
         payload = s.MessageSerializer(data=request.data)

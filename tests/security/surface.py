@@ -38,7 +38,8 @@ class Route:
         """The HTTP methods this route answers, each with the viewset action or view method behind it."""
         actions = getattr(self.callback, "actions", None)
         if actions:  # a DRF viewset route: {"get": "list", "post": "create"}
-            return {method.upper(): action for method, action in actions.items()}
+            # (DRF adds "head" to this very dict on the first GET it serves: left out, as HEAD follows GET)
+            return {method.upper(): action for method, action in actions.items() if method not in _IMPLIED_METHODS}
         view_class = self.view_class
         if view_class is not None:
             return {method.upper(): method for method in view_class.http_method_names
