@@ -38,7 +38,7 @@ def export_personal_data(modeladmin, request, queryset):
     name = modeladmin.personal_data_name
     if len(subjects) == 1:
         name = f"{name}-{subjects[0]['subject']['id']}"
-    return personal_data_response({"subjects": subjects}, name=name)
+    return personal_data_response({"subjects": subjects}, name=name, by=request.user)
 
 
 @admin.action(description=gettext_lazy("Anonymise"), permissions=["anonymise"])

@@ -14,12 +14,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core import tokens
+from core.api.privacy import personal_data_response
 from core.exceptions import DomainError
 from core.services import normalize_code
 from core.uploads import private_file_response
 from faults import services as fault_services
 from faults.forms import FaultReportForm, MessageForm
 from loans.choices import LoanStatus
+from loans.models import Recipient
+from loans.privacy import recipient_export
 from portal import selectors
 
 
@@ -153,11 +156,7 @@ def api_token(request: HttpRequest) -> HttpResponse:
 @login_required
 def personal_data(request: HttpRequest) -> HttpResponse:
     """Everything the office holds about the signed-in borrower, as a JSON file (GDPR art. 15)."""
-    from core.api.privacy import personal_data_response
-    from loans.models import Recipient
-    from loans.privacy import recipient_export
-
     recipient = Recipient.objects.filter(user=request.user).first()
     if recipient is None:
         raise Http404
-    return personal_data_response(recipient_export(recipient), name="me")
+    return personal_data_response(recipient_export(recipient), name="me", by=request.user)

@@ -3,6 +3,7 @@ held about them as JSON, `POST .../anonymise/` erases it once the retention peri
 reason before, or when it is already done). Each needs its own permission, not the model's."""
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -16,6 +17,8 @@ from rest_framework.response import Response
 from core.models import Anonymisation
 from core.permissions import require_perm
 
+log = logging.getLogger("core.privacy")
+
 
 class AnonymisationSerializer(serializers.ModelSerializer):
     anonymised_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
@@ -25,11 +28,18 @@ class AnonymisationSerializer(serializers.ModelSerializer):
         fields = ["id", "label", "anonymised_at", "anonymised_by", "retention_ended_on", "summary"]
 
 
-def personal_data_response(data: dict, *, name: str) -> JsonResponse:
-    """The export as a JSON file to save (UTF-8, Polish letters as they are)."""
+def personal_data_response(data: dict, *, name: str, by) -> JsonResponse:
+    """The export as a JSON file to save (UTF-8, Polish letters as they are), never kept by a cache.
+
+    Who exported whose data goes to the log (core.privacy): an export is a read and writes no record,
+    but the office must be able to say who took a copy of a person's data, and when."""
+    subjects = [item["subject"] for item in data.get("subjects", [data])]
+    log.info("personal data of %s exported by user %s", ", ".join(f"{s['type']} {s['id']}" for s in subjects),
+             getattr(by, "pk", None))
     response = JsonResponse(data, encoder=DjangoJSONEncoder, json_dumps_params={"ensure_ascii": False, "indent": 2})
     stamp = datetime.now().strftime("%Y%m%d")
     response["Content-Disposition"] = f'attachment; filename="personal-data-{name}-{stamp}.json"'
+    response["Cache-Control"] = "private, no-store"
     return response
 
 
@@ -56,7 +66,7 @@ class PersonalDataMixin:
     def personal_data(self, request, pk=None):
         subject = self.get_object()
         data = type(self).personal_data_export(subject)
-        return personal_data_response(data, name=f"{self.personal_data_name}-{subject.pk}")
+        return personal_data_response(data, name=f"{self.personal_data_name}-{subject.pk}", by=request.user)
 
     @extend_schema(request=None, responses={200: AnonymisationSerializer, 409: OpenApiResponse(
         OpenApiTypes.OBJECT, description="Refused, with the reason: the retention period is not over, a loan is "

@@ -207,14 +207,19 @@ def lawyer(make_user):
     return make_user(Role.LEGAL_OFFICE)
 
 
-def test_the_legal_office_downloads_the_export_and_anonymises_through_the_api(councillor_history, lawyer, api_en):
+def test_the_legal_office_downloads_the_export_and_anonymises_through_the_api(councillor_history, lawyer, api_en,
+                                                                              caplog):
     recipient, _loan, _fault = councillor_history
     client = api_en(lawyer)
     url = f"/api/recipients/{recipient.pk}/"
-    response = client.get(url + "personal-data/")
+    with caplog.at_level("INFO", logger="core.privacy"):
+        response = client.get(url + "personal-data/")
     assert response.status_code == 200
     assert "attachment" in response["Content-Disposition"] and ".json" in response["Content-Disposition"]
+    assert response["Cache-Control"] == "private, no-store"
     assert json.loads(response.content)["recipient"]["name"] == NAME
+    # who took a copy of whose data is on record, though the export writes no row
+    assert f"personal data of recipient {recipient.pk} exported by user {lawyer.pk}" in caplog.messages
 
     response = client.post(url + "anonymise/")
     assert response.status_code == 200, response.content
