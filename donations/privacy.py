@@ -199,7 +199,7 @@ def beneficiary_anonymise(*, beneficiary: Beneficiary, by: User | None, today: d
     loan recipient."""
     beneficiary = Beneficiary.objects.select_for_update(of=("self",)).select_related("project", "recipient").get(
         pk=beneficiary.pk)
-    recipient = Recipient.objects.select_for_update().select_related("user").get(pk=beneficiary.recipient_id)
+    recipient = Recipient.objects.select_for_update(of=("self",)).select_related("user").get(pk=beneficiary.recipient_id)
     beneficiary.recipient = recipient
     today = today or timezone.localdate()
     ends_on = _guard_beneficiary(beneficiary, today=today)

@@ -208,7 +208,7 @@ def recipient_erase(recipient: Recipient, *, by: User | None) -> dict[str, int]:
 def recipient_anonymise(*, recipient: Recipient, by: User | None, today: date | None = None) -> Anonymisation:
     """Erase a borrower's personal data once the retention period is over (see the module's docstring for
     what is erased and what is kept). Refused with the reason, nothing written, when it may not happen yet."""
-    recipient = Recipient.objects.select_for_update().select_related("user").get(pk=recipient.pk)
+    recipient = Recipient.objects.select_for_update(of=("self",)).select_related("user").get(pk=recipient.pk)
     today = today or timezone.localdate()
     label = recipient_label(recipient)
     ends_on = recipient_retention_ends_on(recipient)
