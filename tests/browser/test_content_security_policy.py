@@ -38,8 +38,8 @@ def test_the_pages_and_the_api_docs_run_with_nothing_blocked(open_browser, live_
     page.wait_for_selector("[role=search], .api-content", timeout=20000)
 
     page.goto(f"{base}/verify/")  # the language selector switches on change, without an inline handler
-    page.select_option("select[name=language]", "en")
-    page.wait_for_load_state()
+    with page.expect_navigation():  # the script submits the form: wait for the page it brings back
+        page.select_option("select[name=language]", "en")
     assert page.locator("html").get_attribute("lang") == "en"
 
     # ReDoc's bundle reaches for its vendor's logo on cdn.redoc.ly: refusing that is the policy's point
