@@ -46,6 +46,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
+from core.storage import open_stream
+
 FORMAT = 1
 MANIFEST = "manifest.json"
 DATA = "data.jsonl"
@@ -169,7 +171,7 @@ def _write_backup(directory: Path, *, using: str, storage) -> dict[str, Any]:
     for name in storage_files(storage):
         target = _inside(directory / FILES, name)
         target.parent.mkdir(parents=True, exist_ok=True)
-        with storage.open(name, "rb") as source, open(target, "wb") as copy:
+        with open_stream(storage, name) as source, open(target, "wb") as copy:
             shutil.copyfileobj(source, copy, 1024 * 1024)
         with open(target, "rb") as copy:
             files[name] = {"sha256": sha256_of(copy), "size": target.stat().st_size}
@@ -290,7 +292,7 @@ def _storage_hash(storage) -> Callable[[str], str | None]:
     def hash_of(name: str) -> str | None:
         if not name or not storage.exists(name):
             return None
-        with storage.open(name, "rb") as source:
+        with open_stream(storage, name) as source:
             return sha256_of(source)
     return hash_of
 

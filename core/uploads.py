@@ -191,12 +191,16 @@ def private_file_response(file: IO[bytes], *, filename: str, content_type: str |
     """A kept file, sent as a download a browser will neither render nor sniff, nor a proxy keep.
 
     The content type comes from the stored name's extension through `CONTENT_TYPES` (or is given), so
-    a file is never served as HTML, whatever it holds; the name is made safe for the header.
+    a file is never served as HTML, whatever it holds; the name is made safe for the header. `file` is
+    streamed, never read whole first: open it with `core.storage.open_stream`.
     """
     extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
     filename = safe_filename(filename, extension=extension)
     response = FileResponse(file, as_attachment=True, filename=filename,
                             content_type=content_type or CONTENT_TYPES.get(extension, _OCTET_STREAM))
+    size = getattr(file, "size", None)
+    if "Content-Length" not in response and isinstance(size, int):
+        response["Content-Length"] = size  # a stream from S3 cannot be measured by seeking (core.storage)
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from core.selectors import document_by_code, document_matches_file, visible_documents
+from core.storage import open_stream
 from core.uploads import private_file_response
 
 
@@ -67,8 +68,8 @@ def document_download(request: HttpRequest, code: str) -> FileResponse:
     document = document_by_code(code, visible_to_user=request.user)
     if document is None:
         raise Http404
-    return private_file_response(document.file.open("rb"), content_type="application/pdf",
-                                 filename=f"{document.kind}-{document.code}.pdf")
+    return private_file_response(open_stream(document.file.storage, document.file.name),
+                                 content_type="application/pdf", filename=f"{document.kind}-{document.code}.pdf")
 
 
 # Uploaded files are never served publicly: each folder needs the permission of what it belongs to.
@@ -98,6 +99,6 @@ def protected_media(request: HttpRequest, path: str) -> FileResponse:
     if not default_storage.exists(path):
         raise Http404
     # A download typed by the stored name's extension (never HTML), whatever the file holds.
-    return private_file_response(default_storage.open(path, "rb"), filename=parts[-1])
+    return private_file_response(open_stream(default_storage, path), filename=parts[-1])
 
 

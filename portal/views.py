@@ -17,6 +17,7 @@ from core import tokens
 from core.api.privacy import personal_data_response
 from core.exceptions import DomainError
 from core.services import normalize_code
+from core.storage import open_stream
 from core.uploads import private_file_response
 from faults import services as fault_services
 from faults.forms import FaultReportForm, MessageForm
@@ -115,14 +116,15 @@ def fault_photo(request: HttpRequest, pk: int) -> FileResponse:
     fault = get_object_or_404(selectors.my_faults(request.user), pk=pk)
     if not fault.photo:
         raise Http404
-    return private_file_response(fault.photo.open("rb"), filename=fault.photo.name.rsplit("/", 1)[-1])
+    return private_file_response(open_stream(fault.photo.storage, fault.photo.name),
+                                 filename=fault.photo.name.rsplit("/", 1)[-1])
 
 
 @login_required
 def document_download(request: HttpRequest, code: str) -> FileResponse:
     document = get_object_or_404(selectors.my_documents(request.user), code=normalize_code(code))
-    return private_file_response(document.file.open("rb"), content_type="application/pdf",
-                                 filename=f"{document.kind}-{document.code}.pdf")
+    return private_file_response(open_stream(document.file.storage, document.file.name),
+                                 content_type="application/pdf", filename=f"{document.kind}-{document.code}.pdf")
 
 
 @login_required

@@ -39,6 +39,7 @@ from assets.models import Device
 from core.exceptions import InvalidInput
 from core.models import StoredDocument
 from core.selectors import document_matches_file
+from core.storage import open_stream
 from donations.choices import TransferStatus
 from donations.models import MayoralOrder, Transfer, TransferItem, add_years
 from donations.selectors import (
@@ -497,7 +498,7 @@ def _file_state(document: StoredDocument, storage) -> str:
     if size != document.size:
         return "altered"  # no need to read it
     try:
-        with storage.open(name, "rb") as stream:
+        with open_stream(storage, name) as stream:
             return "ok" if document_matches_file(document, stream) else "altered"
     except (OSError, ValueError, SuspiciousFileOperation):
         return "missing"
