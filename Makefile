@@ -18,7 +18,7 @@ export CHROMIUM
 .PHONY: help venv browser run test messages clean
 
 help:
-	@echo "make run       demo on http://127.0.0.1:8000 (venv, .env, migrate, demo data and accounts, runserver)"
+	@echo "make run       demo on http://127.0.0.1:8000 (venv, .env, migrate, demo data and accounts, runserver and a jobs worker)"
 	@echo "make test      migrations check and the test suite (SQLite), with the browser test in Chromium"
 	@echo "make venv      create .venv and install the project with its test dependencies"
 	@echo "make messages  update and compile the Polish translation catalogue (needs gettext)"
@@ -52,7 +52,9 @@ $(STAMP): pyproject.toml constraints.txt | $(PY)
 run: venv .env
 	$(PY) manage.py migrate
 	$(PY) manage.py load_demo
-	$(PY) manage.py runserver 127.0.0.1:8000
+	@# The background jobs' worker (README, "Background jobs") runs beside the server and stops with it.
+	$(PY) manage.py db_worker --no-reload & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT; \
+		$(PY) manage.py runserver 127.0.0.1:8000
 
 # Debian's chromium for the browser test: installed with apt-get when missing and we are root; otherwise
 # the test fails and says so (it is never skipped).

@@ -204,6 +204,8 @@ API: dict[tuple[str, str], frozenset[str]] = {
     ("transfer-approve", "POST"): {LEGAL},
     ("transfer-reject", "POST"): {LEGAL},
     ("transfer-complete", "POST"): {IT},
+    # every approved transfer of a project or an order, in a background job (core.jobs): the same move
+    ("transfer-complete-for-project", "POST"): {IT},
 
     # residents' offers and scrapping: the IT office's, the legal office reads them
     ("donation-offer-list", "GET"): {IT, LEGAL, AUDIT},
@@ -227,6 +229,13 @@ API: dict[tuple[str, str], frozenset[str]] = {
     ("import-batch-list", "POST"): {IT, PM, LEGAL},
     ("import-batch-confirm", "POST"): {IT},  # the world's batch is a supplier list: the IT office's
     ("import-batch-cancel", "POST"): {IT},
+
+    # background jobs (core.jobs): each person sees the jobs they started (a councillor starts none, and has
+    # no jobs screen); the IT office and the auditor see everyone's. The world's job is the IT office's, so
+    # the project manager and the legal office get a 404 for it, as for any job that is not theirs.
+    ("job-list", "GET"): READERS,
+    ("job-detail", "GET"): {IT, AUDIT},
+    ("job-resume", "POST"): {IT},  # the other roles resume their own jobs (core.resume_job)
 
     # reports: the compliance check (IT, legal), the analytics, the report PDFs
     ("compliance", "GET"): {IT, LEGAL, AUDIT},
@@ -311,6 +320,10 @@ ADMIN: dict[str, Rights] = {
     "core.storeddocument": Rights(view=READERS),
     "core.importbatch": Rights(view=READERS),
     "core.anonymisation": Rights(view={PM, LEGAL, AUDIT}),  # whose personal data was erased, by whom, when
+    # background jobs, read-only (each role sees the jobs it started, the IT office and the auditor all); the
+    # queue's own table (django-tasks) is the superuser's
+    "core.job": Rights(view=READERS),
+    "django_tasks_database.dbtaskresult": SUPERUSER_ONLY,
     # loans and faults
     "loans.councilterm": Rights(view=READERS, add={IT}),
     "loans.recipient": Rights(view=READERS, add={IT}, change={IT}),
@@ -379,6 +392,8 @@ ADMIN_ACTIONS: dict[tuple[str, str], frozenset[str]] = {
     ("donations.transfer", "transfer_approve"): {LEGAL},
     ("donations.transfer", "transfer_reject"): {LEGAL},
     ("donations.transfer", "transfer_complete"): {IT},
+    ("donations.transfer", "transfer_complete_background"): {IT},
+    ("core.job", "resume_jobs"): {IT, PM, LEGAL},  # their own jobs (the IT office: anyone's)
     ("donations.donationoffer", "accept"): {IT},
     ("donations.donationoffer", "refuse"): {IT},
 }

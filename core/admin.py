@@ -15,7 +15,7 @@ from rest_framework.authtoken.models import TokenProxy
 from simple_history.admin import SimpleHistoryAdmin
 
 from core.admin_utils import run_service
-from core.choices import ImportStatus
+from core.choices import ImportStatus, JobStatus
 from core.exceptions import DomainError
 from core.imports import (
     Importer,
@@ -26,7 +26,8 @@ from core.imports import (
     importers,
     visible_batches,
 )
-from core.models import Anonymisation, ImportBatch, StoredDocument
+from core.jobs import job_resume, job_start, kind_label, visible_jobs
+from core.models import Anonymisation, ImportBatch, Job, JobEvent, JobItem, StoredDocument
 from core.selectors import visible_documents
 from core.tokens import token_ending, token_revoke
 
@@ -120,6 +121,7 @@ class ImportConfirmForm(forms.Form):
     """The confirmation names the file it confirms by the SHA-256 the preview showed."""
 
     sha256 = forms.CharField(widget=forms.HiddenInput, max_length=64)
+    background = forms.BooleanField(widget=forms.HiddenInput, required=False)
 
 
 class ImportCancelForm(forms.Form):
@@ -242,6 +244,12 @@ class ImportBatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             forms_.append({"id": "core-import-confirm", "title": gettext("Apply the import"), "note": note,
                            "url": self.move_url(batch, "confirm"), "button": gettext("Confirm and apply"),
                            "form": ImportConfirmForm(initial={"sha256": batch.sha256}, prefix="confirm")})
+            forms_.append({"id": "core-import-confirm-background", "title": gettext("Apply it in the background"),
+                           "note": gettext("For a large file: a background job applies it, exactly as above, and its "
+                                           "page shows how far it got."),
+                           "url": self.move_url(batch, "confirm"), "button": gettext("Apply in the background"),
+                           "form": ImportConfirmForm(initial={"sha256": batch.sha256, "background": True},
+                                                     prefix="confirm")})
         forms_.append({"id": "core-import-cancel", "title": gettext("Cancel the import"),
                        "note": gettext("Nothing is written; the record of the preview stays."),
                        "url": self.move_url(batch, "cancel"), "button": gettext("Cancel the import"),
@@ -339,6 +347,14 @@ class ImportBatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             messages.error(request, gettext("Confirm the import from its page, with the SHA-256 of the previewed "
                                             "file."))
             return self.back_to_page(batch)
+        if form.cleaned_data["background"]:
+            job = run_service(request, job_start, kind="core.import_confirm", by=request.user,
+                              params={"batch": batch.pk, "sha256": form.cleaned_data["sha256"]})
+            if job is None:
+                return self.back_to_page(batch)
+            messages.success(request, gettext("Job #%(id)s applies import #%(import)s in the background; this page "
+                                              "shows how far it got.") % {"id": job.pk, "import": batch.pk})
+            return HttpResponseRedirect(reverse("admin:core_job_change", args=[job.pk]))
         applied = run_service(request, import_confirm, batch=batch, by=request.user, sha256=form.cleaned_data["sha256"])
         if applied is not None:
             counts = _counts(applied)
@@ -355,6 +371,90 @@ class ImportBatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             run_service(request, import_cancel, batch=batch, by=request.user,
                         success=gettext("Import #%(id)s cancelled; nothing was written.") % {"id": batch.pk})
         return self.back_to_page(batch)
+
+
+class JobEventInline(admin.TabularInline):
+    model = JobEvent
+    fields = ["occurred_at", "from_status", "to_status", "actor", "reason"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name_plural = _("steps")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
+
+
+class JobItemInline(JobEventInline):
+    model = JobItem
+    fields = ["recorded_at", "label", "outcome", "reason", "attempt"]
+    readonly_fields = fields
+    verbose_name_plural = _("units of work")
+
+    def get_queryset(self, request):
+        return admin.TabularInline.get_queryset(self, request)
+
+
+@admin.register(Job)
+class JobAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Background jobs (core.jobs), read-only: a person sees those they started, the IT office everyone's.
+    The page of a running job reloads itself to show its progress; "resume" queues again a failed job or one
+    whose worker stopped answering (it goes on from the last unit recorded)."""
+
+    list_display = ["number", "kind_name", "status", "progress", "created_by", "created_at", "started_at",
+                    "finished_at"]
+    list_display_links = ["number", "kind_name"]
+    list_filter = ["status", "kind", "created_at"]
+    list_select_related = ["created_by"]
+    date_hierarchy = "created_at"
+    fields = ["kind_name", "params", "status", "progress", "result", "error", "created_by", "created_at",
+              "started_at", "finished_at", "heartbeat_at", "attempts", "task_id"]
+    readonly_fields = fields
+    inlines = [JobEventInline, JobItemInline]
+    actions = ["resume_jobs"]
+    change_form_template = "admin/core/job/change_form.html"
+
+    def get_queryset(self, request):
+        return visible_jobs(request.user, super().get_queryset(request))
+
+    @admin.display(description=_("job"), ordering="pk")
+    def number(self, obj: Job) -> str:
+        return f"#{obj.pk}"
+
+    @admin.display(description=_("kind"), ordering="kind")
+    def kind_name(self, obj: Job) -> str:
+        return kind_label(obj.kind)
+
+    @admin.display(description=_("progress"))
+    def progress(self, obj: Job) -> str:
+        if obj.total is None:
+            return "—"
+        return f"{obj.done + obj.skipped} / {obj.total} ({obj.percent}%)"
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = dict(extra_context or {})
+        job = self.get_object(request, unquote(object_id))
+        extra_context["job_in_progress"] = job is not None and job.status in (JobStatus.QUEUED, JobStatus.RUNNING)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def has_resume_permission(self, request) -> bool:
+        return request.user.has_perm("core.resume_job")
+
+    @admin.action(description=_("Resume the selected jobs (failed, or silent workers)"), permissions=["resume"])
+    def resume_jobs(self, request, queryset):
+        resumed = 0
+        for job in queryset:
+            if run_service(request, job_resume, job=job, by=request.user) is not None:
+                resumed += 1
+        if resumed:
+            messages.success(request, ngettext("%(count)d job queued again.", "%(count)d jobs queued again.", resumed)
+                             % {"count": resumed})
 
 
 # DRF's own token admin lists every key whole; this one shows whose token it is, how it ends and when it

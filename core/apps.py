@@ -12,6 +12,10 @@ class CoreConfig(AppConfig):
 
         post_migrate.connect(sync_roles_after_migrate, dispatch_uid="core.sync_roles")
 
+        from core import imports, jobs
+
+        jobs.register(imports.confirm_job_kind())
+
         from django.conf import settings
         from django.contrib import admin
         from django.utils.text import format_lazy

@@ -42,3 +42,29 @@ class RowAction(models.TextChoices):
     UPDATE = "update", _("updated")
     UNCHANGED = "unchanged", _("unchanged")
     INVALID = "invalid", _("invalid")
+
+
+class JobStatus(models.TextChoices):
+    """Where a background job stands. A running job whose worker died is put back in the queue (resumed)."""
+
+    QUEUED = "queued", _("queued")
+    RUNNING = "running", _("running")
+    SUCCEEDED = "succeeded", _("succeeded")
+    FAILED = "failed", _("failed")
+
+
+JOB_TRANSITIONS: dict[str, set[str]] = {
+    JobStatus.QUEUED: {JobStatus.RUNNING},
+    # back to the queue: its worker stopped answering (the heartbeat is stale) and the job is resumed
+    JobStatus.RUNNING: {JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.QUEUED},
+    JobStatus.SUCCEEDED: set(),
+    # a failed job may be run again: what it already did is recorded item by item and is not done twice
+    JobStatus.FAILED: {JobStatus.QUEUED},
+}
+
+
+class JobItemOutcome(models.TextChoices):
+    """What a job did with one unit of its work."""
+
+    DONE = "done", _("done")
+    SKIPPED = "skipped", _("skipped")

@@ -433,3 +433,51 @@ def import_cancel(*, batch: ImportBatch, by: User | None) -> ImportBatch:
         batch.decided_by = _actor(by)
         batch.save(update_fields=["status", "decided_at", "decided_by"])
     return batch
+
+
+# -- applying an import in the background (core.jobs) -------------------------------------------------------
+
+def _confirm_job_clean(params: dict, by: User | None) -> dict:
+    """The batch to apply and the SHA-256 that proves the file: checked now, so that a mistake is a 400/409
+    at once rather than a failed job later; the job runs `import_confirm`, which checks them all again."""
+    raw = params.get("batch")
+    if isinstance(raw, bool) or not isinstance(raw, int):
+        raise InvalidInput(_("Name the import to apply by its number."), field="batch")
+    batch = visible_batches(by).filter(pk=raw).first() if by is not None else ImportBatch.objects.filter(pk=raw).first()
+    if batch is None:
+        raise InvalidInput(_("There is no import #%(id)s you may apply.") % {"id": raw}, field="batch")
+    _transition(batch, ImportStatus.APPLIED)
+    sha256 = str(params.get("sha256") or "").strip().lower()
+    if not sha256:
+        raise InvalidInput(_("Confirm with the SHA-256 of the previewed file, or send the file again."),
+                           field="sha256")
+    if sha256 != batch.sha256:
+        raise GuardFailed(_("This is not the file that was previewed (its SHA-256 differs): the file has "
+                            "changed since. Preview it again."), code="file_changed", field="sha256")
+    return {"batch": batch.pk, "sha256": sha256}
+
+
+def _confirm_job_may_start(user, params: dict) -> bool:
+    batch = ImportBatch.objects.filter(pk=params.get("batch")).first() if isinstance(params.get("batch"), int) else None
+    return batch is None or get_importer(batch.table).user_may_import(user)
+
+
+def _confirm_job_run(ctx) -> dict:
+    """One unit: the whole import, in its one transaction (a worker dying in it leaves nothing written)."""
+    batch = ImportBatch.objects.get(pk=ctx.params["batch"])
+    units = max(batch.rows_total, 1)
+    ctx.set_total(units)
+    ctx.run_item(f"import:{batch.pk}", lambda: import_confirm(batch=batch, by=ctx.by, sha256=ctx.params["sha256"],
+                                                               progress=ctx.progress),
+                 label=str(batch), skip_refused=False, units=units)
+    batch.refresh_from_db()
+    return {"import": batch.pk, "status": batch.status, "created": batch.rows_created,
+            "updated": batch.rows_updated, "unchanged": batch.rows_unchanged, "invalid": batch.rows_invalid}
+
+
+def confirm_job_kind():
+    from core.jobs import JobKind
+
+    return JobKind(name="core.import_confirm", label=gettext_lazy("apply an import"), run=_confirm_job_run,
+                   clean=_confirm_job_clean, permissions=("core.apply_importbatch",),
+                   may_start=_confirm_job_may_start)

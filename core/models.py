@@ -8,10 +8,19 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.choices import IMPORT_TRANSITIONS, DocumentKind, ImportStatus, RowAction
+from core.choices import (
+    IMPORT_TRANSITIONS,
+    JOB_TRANSITIONS,
+    DocumentKind,
+    ImportStatus,
+    JobItemOutcome,
+    JobStatus,
+    RowAction,
+)
 from core.uploads import stored_name
 
-__all__ = ["TimeStampedModel", "StoredDocument", "ImportBatch", "ImportRow", "Anonymisation"]
+__all__ = ["TimeStampedModel", "StoredDocument", "ImportBatch", "ImportRow", "Anonymisation", "Job", "JobEvent",
+           "JobItem"]
 
 
 class TimeStampedModel(models.Model):
@@ -194,3 +203,112 @@ class Anonymisation(models.Model):
 
     def __str__(self) -> str:
         return self.label
+
+
+class Job(models.Model):
+    """Work too big for a request (completing a project's transfers, applying a large import, issuing a large
+    report), run by a background worker (core.jobs) on behalf of the person who started it.
+
+    `kind` names a registered JobKind and `params` its validated input. Progress is `done` and `skipped` of
+    `total` units; each unit is recorded as a JobItem in the same transaction as its work, so a worker that
+    dies mid-unit leaves neither, and the resumed job skips every unit already recorded. `heartbeat_at` is
+    refreshed while a worker runs the job: a running job whose heartbeat is older than JOB_STALE_AFTER has
+    lost its worker and is resumed (`jobs_resume`). `attempts` counts the runs; a run that finds the count
+    moved on (the job was resumed elsewhere) stops writing.
+    """
+
+    kind = models.CharField(_("kind"), max_length=60)
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+    status = models.CharField(_("status"), max_length=20, choices=JobStatus.choices, default=JobStatus.QUEUED,
+                              editable=False)
+    total = models.PositiveIntegerField(_("total"), null=True, blank=True, help_text=_("Units of work, once known."))
+    done = models.PositiveIntegerField(_("done"), default=0)
+    skipped = models.PositiveIntegerField(_("skipped"), default=0)
+    result = models.JSONField(_("result"), default=dict, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    created_at = models.DateTimeField(_("started by a person at"), default=timezone.now)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="+", verbose_name=_("started by"))
+    started_at = models.DateTimeField(_("first run at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    heartbeat_at = models.DateTimeField(_("last sign of life"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("runs"), default=0)
+    task_id = models.CharField(_("task id"), max_length=64, blank=True,
+                               help_text=_("The queue's id of the latest run (django-tasks)."))
+
+    class Meta:
+        verbose_name = _("background job")
+        verbose_name_plural = _("background jobs")
+        ordering = ["-created_at", "-id"]
+        permissions = [("view_all_jobs", _("Can see everyone's background jobs")),
+                       ("resume_job", _("Can resume a stalled or failed background job"))]
+        indexes = [models.Index(fields=["status", "heartbeat_at"], name="job_status_heartbeat_idx")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(status__in=JobStatus.values), name="job_status_valid"),
+        ]
+
+    def __str__(self) -> str:
+        from core.jobs import kind_label
+
+        return _("job #%(id)s (%(kind)s)") % {"id": self.pk, "kind": kind_label(self.kind)}
+
+    @property
+    def percent(self) -> int | None:
+        """How much of the work is behind it, in whole percent (None while the amount of work is unknown)."""
+        if self.status == JobStatus.SUCCEEDED:
+            return 100
+        if not self.total:
+            return None
+        return min(100, (self.done + self.skipped) * 100 // self.total)
+
+    @property
+    def allowed_transitions(self) -> list[str]:
+        return sorted(JOB_TRANSITIONS[self.status])
+
+
+class JobEvent(models.Model):
+    """One step of a job: queued, started, succeeded, failed, resumed; who (or on whose behalf), and why."""
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="events", verbose_name=_("job"))
+    occurred_at = models.DateTimeField(_("when"), default=timezone.now)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                              related_name="+", verbose_name=_("who"))
+    from_status = models.CharField(_("from"), max_length=20, choices=JobStatus.choices, blank=True)
+    to_status = models.CharField(_("to"), max_length=20, choices=JobStatus.choices)
+    reason = models.TextField(_("reason"), blank=True)
+    request_id = models.CharField(_("request id"), max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("job event")
+        verbose_name_plural = _("job events")
+        ordering = ["occurred_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.job_id}: {self.from_status or '-'} -> {self.to_status}"
+
+
+class JobItem(models.Model):
+    """One unit of a job's work (a transfer completed, an import applied), written in the transaction of the
+    work itself: its key is recorded once per job, so no run of the job does that unit again."""
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="items", verbose_name=_("job"))
+    key = models.CharField(_("key"), max_length=100)
+    outcome = models.CharField(_("outcome"), max_length=10, choices=JobItemOutcome.choices)
+    label = models.CharField(_("what"), max_length=200, blank=True)
+    reason = models.TextField(_("reason"), blank=True, help_text=_("Why the unit was skipped."))
+    object_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                    verbose_name=_("record type"))
+    object_id = models.PositiveBigIntegerField(_("record id"), null=True, blank=True)
+    recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now)
+    attempt = models.PositiveSmallIntegerField(_("run"), default=1)
+    units = models.PositiveIntegerField(
+        _("units of work"), default=1, help_text=_("What the unit counts for in the job's progress (an import's rows)."))
+
+    class Meta:
+        verbose_name = _("job item")
+        verbose_name_plural = _("job items")
+        ordering = ["job", "id"]
+        constraints = [models.UniqueConstraint(fields=["job", "key"], name="job_item_key_once")]
+
+    def __str__(self) -> str:
+        return f"{self.job_id}:{self.key} ({self.outcome})"

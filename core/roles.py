@@ -60,6 +60,8 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         # the compliance check, the analytics and the report PDFs (inventory, forecast, disposals)
         "reports.view_compliance_check", "reports.view_analytics", "reports.view_issuedreport",
         "reports.issue_report",
+        # background jobs: everyone's (the IT office runs the workers), and resuming a stalled or failed one
+        "core.view_job", "core.view_all_jobs", "core.resume_job",
         # every user's API token by its ending, and revoking one (a leaked token, someone who left)
         "authtoken.view_tokenproxy", "authtoken.delete_tokenproxy",
         # locked sign-ins (django-axes): deleting the attempt record unlocks the user name at once
@@ -84,6 +86,8 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "donations.view_transferitem", "donations.view_transferevent", "donations.move_transfer",
         # a project's list of beneficiaries from a spreadsheet
         "core.view_importbatch", "core.view_importrow", "core.apply_importbatch",
+        # the background jobs they start (core.jobs: a person sees their own), and resuming one that stalled
+        "core.view_job", "core.resume_job",
         # the analytics (e-Inclusion coverage among them) and the issued reports
         "reports.view_analytics", "reports.view_issuedreport",
         # a beneficiary's personal data: the export, and the erasure after the retention period (core.privacy)
@@ -107,6 +111,8 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "donations.view_donationoffer", "donations.view_liquidation", "donations.view_liquidationitem",
         # an order's annex from a spreadsheet
         "core.view_importbatch", "core.view_importrow", "core.apply_importbatch",
+        # the background jobs they start (a large report, an import), and resuming one that stalled
+        "core.view_job", "core.resume_job",
         # the compliance check, and the annual disposal report (what left the office under which order)
         "reports.view_compliance_check", "reports.view_analytics", "reports.view_issuedreport",
         "reports.issue_report",

@@ -34,6 +34,7 @@ from django.utils.translation import ngettext
 from assets.choices import DeviceStatus
 from core.admin import HistoryAdmin, ReadOnlyAdminMixin
 from core.admin_privacy import PERSONAL_DATA_ACTIONS, PersonalDataAdminMixin
+from core.admin_utils import run_service
 from core.exceptions import DomainError
 from donations import privacy, selectors, services
 from donations.choices import TRANSFER_OPEN, DonationStatus, TransferStatus
@@ -946,10 +947,26 @@ class TransferAdmin(DonationsPageMixin, HistoryAdmin):
     draft_fields = ["transfer_date", "devices", "kits", "notes"]
     record_fields = ["number", "status", "order", "recipient", "created_by", "created_at", "decided_at", "decided_by",
                      "decision_reason", "override_reason", "completed_at", "protocol_link"]
-    actions = [_transfer_action(move) for move in TRANSFER_MOVES]
+    actions = [*(_transfer_action(move) for move in TRANSFER_MOVES), "transfer_complete_background"]
 
     def get_queryset(self, request):
         return selectors.transfer_list()
+
+    @admin.action(description=_("Complete the transfers in the background (one protocol each)"),
+                  permissions=["complete"])
+    def transfer_complete_background(self, request, queryset):
+        """Many transfers at once (a whole project's): a background job completes each approved one in turn;
+        its page shows the progress, and a transfer the check refuses is skipped there with the reason."""
+        from core.jobs import job_start
+        from donations.jobs import COMPLETE_TRANSFERS
+
+        job = run_service(request, job_start, kind=COMPLETE_TRANSFERS, by=request.user,
+                          params={"transfers": sorted(queryset.values_list("pk", flat=True))})
+        if job is None:
+            return None
+        messages.success(request, gettext("Job #%(id)s completes the selected approved transfers in the background; "
+                                          "this page shows how far it got.") % {"id": job.pk})
+        return HttpResponseRedirect(reverse("admin:core_job_change", args=[job.pk]))
 
     @admin.display(description=_("devices"))
     def device_numbers(self, obj: Transfer) -> str:

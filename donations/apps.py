@@ -18,3 +18,7 @@ class DonationsConfig(AppConfig):
         from donations.privacy import register as register_privacy
 
         register_privacy()
+
+        from donations.jobs import register_jobs
+
+        register_jobs()

@@ -14,3 +14,7 @@ class ReportsConfig(AppConfig):
         # The admin's first page opens with the signed-in person's dashboard (reports.dashboards), above
         # the usual list of apps.
         admin.site.index_template = "reports/dashboard_index.html"
+
+        from reports.jobs import register_jobs
+
+        register_jobs()

@@ -10,6 +10,8 @@ import environ
 from csp.constants import NONCE, NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
+from config.storages import storages_from_env
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
@@ -38,6 +40,8 @@ INSTALLED_APPS = [
     "import_export",
     "axes",
     "csp",
+    "django_tasks",
+    "django_tasks_db",
     "core",
     "assets",
     "loans",
@@ -118,6 +122,9 @@ STATIC_URL = "static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
+# Documents and scans: on the local disk in MEDIA_ROOT (STORAGE_BACKEND=local, the default) or in an
+# S3-compatible bucket (STORAGE_BACKEND=s3 and the S3_* variables), never public (config/storages.py).
+STORAGES = storages_from_env(env)
 # Largest upload accepted (a contract scan), in bytes.
 MAX_UPLOAD_SIZE = env.int("MAX_UPLOAD_SIZE", default=20 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_SIZE
@@ -224,7 +231,7 @@ REST_FRAMEWORK = {
         "core.api.renderers.BrowsableAPIRenderer",  # allowed inline styles under the CSP
     ],
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "core.filters.FilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_PAGINATION_CLASS": "core.api.pagination.StandardPagination",
@@ -256,8 +263,17 @@ SPECTACULAR_SETTINGS = {
         "DataClassificationEnum": "wipe.choices.DataClassification",
         "ComplianceGapKindEnum": "reports.compliance.GapKind",
         "ReportKindEnum": "reports.models.ReportKind",
+        "JobStatusEnum": "core.choices.JobStatus",
     },
 }
+
+# Background jobs (core.jobs, README "Background jobs"): Django's tasks API through django-tasks' database
+# backend, so the queue is a table of this database (no broker); `manage.py db_worker` runs the tasks.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# A running job refreshes its heartbeat every JOB_HEARTBEAT seconds; one silent for JOB_STALE_AFTER seconds
+# has lost its worker and `manage.py jobs_resume` puts it back in the queue.
+JOB_HEARTBEAT = env.int("JOB_HEARTBEAT", default=30)
+JOB_STALE_AFTER = env.int("JOB_STALE_AFTER", default=300)
 
 LOGGING = {
     "version": 1,

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import django_filters
 from django.contrib.auth import get_user_model
-from django.db.models import Q
+from django.db.models import Prefetch, Q
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema
@@ -15,13 +16,14 @@ from rest_framework.response import Response
 
 from core.api.serializers import (
     ImportBatchSerializer,
+    JobSerializer,
     ImportConfirmSerializer,
     ImportTableSerializer,
     ImportUploadSerializer,
     StoredDocumentSerializer,
 )
 from core.api.viewsets import HolderScopedMixin
-from core.choices import DocumentKind, ImportStatus
+from core.choices import DocumentKind, ImportStatus, JobStatus
 from core.filters import IdsFilter
 from core.imports import (
     Importer,
@@ -32,7 +34,8 @@ from core.imports import (
     importers,
     visible_batches,
 )
-from core.models import ImportBatch, StoredDocument
+from core.jobs import job_resume, job_start, kinds, visible_jobs
+from core.models import ImportBatch, Job, JobEvent, StoredDocument
 from core.permissions import require_perm
 from core.selectors import visible_documents
 
@@ -134,7 +137,7 @@ class ImportBatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         return super().get_permissions()
 
     @extend_schema(request={"application/json": ImportConfirmSerializer, "multipart/form-data": ImportConfirmSerializer},
-                   responses=ImportBatchSerializer)
+                   responses={200: ImportBatchSerializer, 202: JobSerializer})
     @action(detail=True, methods=["post"], permission_classes=[APPLY_IMPORT])
     def confirm(self, request, pk=None):
         """Apply the preview, exactly as previewed: prove the file with its SHA-256 (or send it again)."""
@@ -142,6 +145,16 @@ class ImportBatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         payload = ImportConfirmSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         _may_import(request.user, get_importer(batch.table))
+        if payload.validated_data["background"]:
+            sha256 = payload.validated_data.get("sha256", "")
+            upload = payload.validated_data.get("file")
+            if upload is not None:
+                from core.imports import _hash
+
+                sha256, _size = _hash(upload)
+            job = job_start(kind="core.import_confirm", params={"batch": batch.pk, "sha256": sha256},
+                            by=request.user)
+            return job_accepted(request, job)
         batch = import_confirm(batch=batch, by=request.user, sha256=payload.validated_data.get("sha256", ""),
                                file=payload.validated_data.get("file"))
         return self._read(batch)
@@ -162,3 +175,57 @@ class ImportBatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         rows = [{"key": importer.key, "label": str(importer.label), "columns": importer.template_header()}
                 for importer in importers() if importer.user_may_import(request.user)]
         return Response(ImportTableSerializer(rows, many=True).data)
+
+
+# --- background jobs --------------------------------------------------------------------------------
+
+def job_accepted(request, job: Job) -> Response:
+    """The answer of a start point run in the background: 202 with the job, and where to follow it."""
+    job = Job.objects.select_related("created_by").prefetch_related(
+        Prefetch("events", queryset=JobEvent.objects.select_related("actor"))).get(pk=job.pk)
+    body = JobSerializer(job, context={"request": request}).data
+    return Response(body, status=status.HTTP_202_ACCEPTED,
+                    headers={"Location": request.build_absolute_uri(reverse("job-detail", kwargs={"pk": job.pk}))})
+
+
+def _kinds() -> list[tuple[str, str]]:
+    return [(kind.name, kind.label) for kind in kinds()]
+
+
+class JobFilterSet(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=JobStatus.choices)
+    kind = django_filters.MultipleChoiceFilter(choices=_kinds)
+    mine = django_filters.BooleanFilter(method="only_mine", label=gettext_lazy("only the jobs I started"))
+    created_by_id = IdsFilter(field_name="created_by", queryset=get_user_model().objects.all())
+    created_at = django_filters.DateFromToRangeFilter()
+
+    class Meta:
+        model = Job
+        fields = ["status", "kind", "mine", "created_by_id", "created_at"]
+
+    def only_mine(self, queryset, name, value):
+        return queryset.filter(created_by=self.request.user) if value else queryset
+
+
+class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Background jobs: a person sees the jobs they started, the IT office everyone's. Each shows its progress
+    (done and skipped of total, percent), result or error, and its steps. A job is started from the move it
+    makes (`background: true` on an import's confirmation or a report, `/api/transfers/complete-for-project/`);
+    `resume` puts a failed job, or one whose worker stopped answering, back in the queue."""
+
+    queryset = Job.objects.select_related("created_by").prefetch_related(
+        Prefetch("events", queryset=JobEvent.objects.select_related("actor")))
+    serializer_class = JobSerializer
+    filterset_class = JobFilterSet
+    ordering_fields = ["created_at", "finished_at", "status"]
+
+    def get_queryset(self):
+        return visible_jobs(self.request.user, super().get_queryset())
+
+    @extend_schema(request=None, responses=JobSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[require_perm("core.resume_job")])
+    def resume(self, request, pk=None):
+        """Queue again a failed job, or a running one whose worker has been silent for JOB_STALE_AFTER seconds;
+        it goes on from the last unit recorded (nothing is done twice)."""
+        job = job_resume(job=self.get_object(), by=request.user)
+        return Response(self.get_serializer(self.get_queryset().get(pk=job.pk)).data)

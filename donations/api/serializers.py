@@ -414,12 +414,30 @@ class ForProjectSerializer(serializers.Serializer):
         child=serializers.CharField(), required=False, default=list,
         help_text="Only beneficiaries of these kinds (" + ", ".join(BeneficiaryKind.values) + "); all by default.")
     submit = serializers.BooleanField(default=False, help_text="Submit each transfer to the legal office at once.")
+    background = serializers.BooleanField(default=False, help_text="Prepare them in a background job: 202 with the "
+                                                                   "job, whose result lists created and skipped.")
 
     def validate_kinds(self, value: list[str]) -> list[str]:
         unknown = [kind for kind in value if kind not in BeneficiaryKind.values]
         if unknown:
             raise serializers.ValidationError(_("“%(kind)s” is not a kind of beneficiary.") % {"kind": unknown[0]})
         return value
+
+
+class CompleteForProjectSerializer(serializers.Serializer):
+    """Which approved transfers a background job completes: a project's, an order's, or both together."""
+
+    project = serializers.PrimaryKeyRelatedField(queryset=GrantProject.objects.all(), required=False,
+                                                 help_text="The project whose beneficiaries' approved transfers "
+                                                           "to complete.")
+    order = serializers.PrimaryKeyRelatedField(queryset=MayoralOrder.objects.all(), required=False,
+                                               help_text="The order whose approved transfers to complete.")
+
+    def validate(self, attrs):
+        if not attrs.get("project") and not attrs.get("order"):
+            raise serializers.ValidationError({"project": [_("Name the project or the order whose approved "
+                                                             "transfers to complete.")]})
+        return attrs
 
 
 class CreatedTransferSerializer(serializers.Serializer):

@@ -11,14 +11,17 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from core.api.privacy import PersonalDataMixin
-from core.api.serializers import StoredDocumentSerializer
+from core.api.serializers import JobSerializer, StoredDocumentSerializer
+from core.api.views import job_accepted
 from core.api.viewsets import RegisterViewSet
 from core.exceptions import InvalidInput
+from core.jobs import job_start
 from core.models import StoredDocument
 from core.permissions import RolePermissions, require_perm
 from donations import privacy, selectors, services
 from donations.api import serializers as s
 from donations.documents import durability_report_issue
+from donations.jobs import COMPLETE_TRANSFERS, PREPARE_TRANSFERS
 from donations.filtersets import (
     BeneficiaryFilterSet,
     DonationOfferFilterSet,
@@ -371,15 +374,33 @@ class TransferViewSet(_ReadBack, mixins.ListModelMixin, mixins.RetrieveModelMixi
     def cancel(self, request, pk=None):
         return self._move(request, services.transfer_cancel, s.ReasonSerializer)
 
+    @extend_schema(request=s.CompleteForProjectSerializer, responses={202: JobSerializer})
+    @action(detail=False, methods=["post"], url_path="complete-for-project",
+            permission_classes=[MOVE_TRANSFER, MOVE_DEVICE])
+    def complete_for_project(self, request):
+        """Complete every approved transfer of a project (or of an order) in a background job: one protocol per
+        beneficiary; a transfer the check now refuses is skipped with the reason and the job goes on. 202 with
+        the job; its progress is at the Location."""
+        payload = s.CompleteForProjectSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        params = {name: data[name].pk for name in ("project", "order") if data.get(name)}
+        return job_accepted(request, job_start(kind=COMPLETE_TRANSFERS, params=params, by=request.user))
+
     @extend_schema(request=s.ForProjectSerializer,
-                   responses={200: s.ForProjectResultSerializer, 201: s.ForProjectResultSerializer})
+                   responses={200: s.ForProjectResultSerializer, 201: s.ForProjectResultSerializer, 202: JobSerializer})
     @action(detail=False, methods=["post"], url_path="for-project", permission_classes=[PREPARE_TRANSFER])
     def for_project(self, request):
         """One transfer per beneficiary of a project under one order, of the project's devices each holds;
         a beneficiary whose transfer is refused is reported with the reason and skipped."""
         payload = s.ForProjectSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        result = services.transfers_for_project(by=request.user, **payload.validated_data)
+        data = dict(payload.validated_data)
+        if data.pop("background"):
+            params = {"project": data["project"].pk, "order": data["order"].pk,
+                      "transfer_date": data["transfer_date"].isoformat(), "kinds": data["kinds"], "submit": data["submit"]}
+            return job_accepted(request, job_start(kind=PREPARE_TRANSFERS, params=params, by=request.user))
+        result = services.transfers_for_project(by=request.user, **data)
         created = self.get_queryset().filter(pk__in=[t.pk for t in result.created]).order_by("number")
         body = s.ForProjectResultSerializer({"created": created, "skipped": result.skipped}).data
         return Response(body, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)

@@ -12,7 +12,11 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
 
+from core.api.serializers import JobSerializer
+from core.api.views import job_accepted
+from core.jobs import job_start
 from core.permissions import require_perm
+from reports.jobs import ISSUE_REPORT
 from reports.models import IssuedReport, ReportKind
 from reports.services import FIRST_YEAR, report_issue
 
@@ -56,6 +60,9 @@ class IssueReportSerializer(serializers.Serializer):
                                   help_text=_("The day the register or the forecast describes; today if left out."))
     year = serializers.IntegerField(required=False, allow_null=True, min_value=FIRST_YEAR, max_value=9999,
                                     help_text=_("The calendar year of the annual disposal report."))
+    background = serializers.BooleanField(
+        default=False, help_text=_("Issue it in a background job: 202 with the job, whose progress is at "
+                                   "/api/jobs/{id}/ and whose result names the report."))
 
 
 class IssuedReportFilterSet(django_filters.FilterSet):
@@ -89,12 +96,18 @@ class IssuedReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixi
             return [require_perm("reports.issue_report")()]
         return super().get_permissions()
 
-    @extend_schema(request=IssueReportSerializer, responses={201: IssuedReportSerializer})
+    @extend_schema(request=IssueReportSerializer, responses={201: IssuedReportSerializer, 202: JobSerializer})
     def create(self, request, *args, **kwargs):
         """Issue a report PDF; 201 with its verification code, verification page and download address."""
         payload = IssueReportSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
+        if data["background"]:
+            as_of = data.get("as_of")
+            job = job_start(kind=ISSUE_REPORT, by=request.user,
+                            params={"kind": data["kind"], "as_of": as_of.isoformat() if as_of else None,
+                                    "year": data.get("year"), "language": get_language()})
+            return job_accepted(request, job)
         report = report_issue(kind=data["kind"], by=request.user, as_of=data.get("as_of"), year=data.get("year"),
                               language=get_language())
         report = self.get_queryset().get(pk=report.pk)

@@ -36,11 +36,33 @@ class IssueReportForm(forms.Form):
                                                    "(today if left empty)."))
     year = forms.IntegerField(label=gettext_lazy("year"), required=False, min_value=FIRST_YEAR, max_value=9999,
                               help_text=gettext_lazy("The annual disposal report: its calendar year."))
+    background = forms.BooleanField(
+        label=gettext_lazy("in the background"), required=False,
+        help_text=gettext_lazy("For a large register: a background job issues it, and its page shows how far it got "
+                               "and, once done, the report."))
 
 
 def _errors(form: forms.Form) -> list[str]:
     return [f"{form.fields[name].label}: {message}" if name in form.fields else message
             for name, errors in form.errors.items() for message in errors]
+
+
+def _issue_in_background(request: HttpRequest, data: dict, annual: bool) -> HttpResponse:
+    """Start the report's background job (reports.jobs) and go to its page, which shows its progress."""
+    from core.jobs import job_start
+    from reports.jobs import ISSUE_REPORT
+
+    as_of = None if annual else data["as_of"]
+    try:
+        job = job_start(kind=ISSUE_REPORT, by=request.user,
+                        params={"kind": data["kind"], "as_of": as_of.isoformat() if as_of else None,
+                                "year": data["year"] if annual else None, "language": get_language()})
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("reports:documents")
+    messages.success(request, _("Job #%(id)s issues the report in the background; this page shows how far it got.")
+                     % {"id": job.pk})
+    return redirect("admin:core_job_change", job.pk)
 
 
 @login_required
@@ -59,6 +81,8 @@ def documents(request: HttpRequest) -> HttpResponse:
             data = form.cleaned_data
             # The form offers a day and a year to every report; each report takes the one it is for.
             annual = data["kind"] == ReportKind.DISPOSAL_REPORT
+            if data["background"]:
+                return _issue_in_background(request, data, annual)
             try:
                 report = report_issue(kind=data["kind"], by=request.user, as_of=None if annual else data["as_of"],
                                       year=data["year"] if annual else None, language=get_language())

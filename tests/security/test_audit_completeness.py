@@ -844,6 +844,12 @@ def _(user):
                                               "transfer_date": "2021-07-01", "submit": True})
 
 
+@recipe("transfer-complete-for-project", "POST", IT, "core.jobevent", status=(202,))
+def _(user):
+    beneficiary, _kit = household()
+    return Call(url("transfer-complete-for-project"), {"project": beneficiary.project_id})
+
+
 @recipe("donation-offer-list", "POST", IT, "donations.historicaldonationoffer")
 def _(user):
     return Call(url("donation-offer-list"), offer_form())
@@ -915,6 +921,21 @@ def _(user):
 def _(user):
     make_device()
     return Call(url("issued-report-list"), {"kind": "inventory_register"})
+
+
+def failed_job(by):
+    from core.choices import JobStatus
+    from core.jobs import job_start
+    from core.models import Job
+
+    job = job_start(kind="reports.report_issue", params={"kind": "inventory_register"}, by=by)
+    Job.objects.filter(pk=job.pk).update(status=JobStatus.FAILED, error="worker error")
+    return job
+
+
+@recipe("job-resume", "POST", IT, "core.jobevent")
+def _(user):
+    return Call(url("job-resume", failed_job(other_it()).pk), {})
 
 
 @recipe("api-token", "POST", IT, status=(200,))
@@ -1150,6 +1171,20 @@ def _(user):
     return [submitted_transfer()], {"reason": "brak podpisu"}
 
 
+@admin_recipe("donations.transfer", "transfer_complete_background", IT, "core.jobevent")
+def _(user):
+    from donations import services as donation_services
+
+    transfer = submitted_transfer()
+    donation_services.transfer_approve(transfer=transfer, by=UserFactory(roles=[LEGAL]))
+    return [transfer], {}
+
+
+@admin_recipe("core.job", "resume_jobs", IT, "core.jobevent")
+def _(user):
+    return [failed_job(other_it())], {}
+
+
 @admin_recipe("donations.transfer", "transfer_complete", IT, "donations.transferevent",
               "donations.historicaltransfer", "assets.deviceevent")
 def _(user):
@@ -1374,7 +1409,7 @@ WORLD = [("contract-list", "POST"), ("kit-list", "POST"), ("storage-medium-list"
          ("sanitization-list", "POST"), ("disk-removal-list", "POST"), ("wipe-session-list", "POST"),
          ("wipe-report-list", "POST"), ("obligation-record", "POST"), ("transfer-submit", "POST"),
          ("donation-offer-list", "POST"), ("liquidation-list", "POST"), ("import-batch-list", "POST"),
-         ("issued-report-list", "POST")]
+         ("issued-report-list", "POST"), ("transfer-complete-for-project", "POST")]
 
 
 def _addresses(route: surface.Route) -> list[str]:

@@ -149,6 +149,9 @@ def build_world() -> World:
         table="suppliers", file=io.BytesIO("name;nip\nDostawca;5260250995\n".encode()), file_name="dostawcy.csv",
         by=users[IT])
     objects["issued-report"] = report_issue(kind="inventory_register", by=users[IT])
+    from core.jobs import job_start
+
+    objects["job"] = job_start(kind="reports.report_issue", params={"kind": "inventory_register"}, by=users[IT])
     for user in [*users.values(), world.councillor_b]:
         Token.objects.get_or_create(user=user)  # so that revoking one's token has one to revoke
     # one sign-in per person for the whole module: each cell's client carries its session cookie
