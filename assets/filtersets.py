@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import django_filters
 from dateutil.relativedelta import relativedelta
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -49,15 +49,17 @@ class ContractFilterSet(SearchFilterSet):
 
 class DeviceFilterSet(SearchFilterSet):
     search_fields = ("inventory_number", "serial_number", "manufacturer", "model", "location", "notes")
-    status = django_filters.MultipleChoiceFilter(choices=DeviceStatus.choices)
-    kind = django_filters.MultipleChoiceFilter(choices=DeviceKind.choices)
+    # distinct=False: a column of the device itself cannot repeat a row, and django-filter's default
+    # DISTINCT over every column made PostgreSQL sort all matches for each page (1.4 s at a million devices).
+    status = django_filters.MultipleChoiceFilter(choices=DeviceStatus.choices, distinct=False)
+    kind = django_filters.MultipleChoiceFilter(choices=DeviceKind.choices, distinct=False)
     manufacturer = django_filters.CharFilter(lookup_expr="iexact")
     location = django_filters.CharFilter(lookup_expr="icontains")
     managed_by = django_filters.ChoiceFilter(choices=ManagedBy.choices)
-    contract_id = IdsFilter(field_name="contract", queryset=Contract.objects.all())
+    contract_id = IdsFilter(field_name="contract", queryset=Contract.objects.all(), distinct=False)
     supplier_id = IdsFilter(field_name="contract__supplier",
-                            queryset=Supplier.objects.all())
-    kit_id = IdsFilter(field_name="kit", queryset=Kit.objects.all())
+                            queryset=Supplier.objects.all(), distinct=False)
+    kit_id = IdsFilter(field_name="kit", queryset=Kit.objects.all(), distinct=False)
     purchase_date = django_filters.DateFromToRangeFilter()
     # Bounded: a cut-off before the year 1 cannot be computed (it was a 500).
     older_than_years = django_filters.NumberFilter(method="filter_older_than", min_value=0, max_value=100,
@@ -71,6 +73,17 @@ class DeviceFilterSet(SearchFilterSet):
         model = Device
         fields = ["status", "kind", "manufacturer", "location", "managed_by", "contract_id", "supplier_id", "kit_id",
                   "purchase_date", "older_than_years"]
+
+    def search(self, queryset, name, value):
+        found = super().search(queryset, name, value)
+        if not value.strip():
+            return found
+        # A search matches few devices, found through the trigram indexes (migration 0006). Ordered plainly by
+        # inventory number, PostgreSQL would instead walk the whole inventory-number index hoping for an early
+        # match (2.3 s at a million devices for one match). NULLS FIRST gives the same order (the column is
+        # never NULL) but no index offers it, so the planner reads the matches and sorts them. An explicit
+        # ?ordering= still replaces it.
+        return found.order_by(F("inventory_number").asc(nulls_first=True))
 
     def filter_older_than(self, queryset, name, value):
         cutoff = timezone.localdate() - relativedelta(years=int(value))
@@ -110,7 +123,7 @@ class KitFilterSet(SearchFilterSet):
 
 
 class DeviceEventFilterSet(django_filters.FilterSet):
-    device_id = IdsFilter(field_name="device", queryset=Device.objects.all())
+    device_id = IdsFilter(field_name="device", queryset=Device.objects.all(), distinct=False)
     inventory_number = django_filters.CharFilter(field_name="device__inventory_number")
     from_status = django_filters.MultipleChoiceFilter(choices=DeviceStatus.choices)
     to_status = django_filters.MultipleChoiceFilter(choices=DeviceStatus.choices)

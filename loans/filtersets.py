@@ -14,11 +14,13 @@ from loans.models import CouncilTerm, Loan, LoanFinding, Recipient
 
 class LoanFilterSet(SearchFilterSet):
     search_fields = ("recipient__name", "items__device__inventory_number", "items__device__serial_number", "notes")
-    status = django_filters.MultipleChoiceFilter(choices=LoanStatus.choices)
-    purpose = django_filters.MultipleChoiceFilter(choices=LoanPurpose.choices)
-    recipient_id = IdsFilter(field_name="recipient", queryset=Recipient.objects.all())
+    # distinct=False: columns of the loan itself repeat no row; a DISTINCT over every column sorted all
+    # open loans for each page (0.7 s at 1.5 million loans).
+    status = django_filters.MultipleChoiceFilter(choices=LoanStatus.choices, distinct=False)
+    purpose = django_filters.MultipleChoiceFilter(choices=LoanPurpose.choices, distinct=False)
+    recipient_id = IdsFilter(field_name="recipient", queryset=Recipient.objects.all(), distinct=False)
     council_term_id = IdsFilter(field_name="council_term",
-                                queryset=CouncilTerm.objects.all())
+                                queryset=CouncilTerm.objects.all(), distinct=False)
     kit_id = IdsFilter(field_name="kit", queryset=Kit.objects.all())
     device_id = IdsFilter(field_name="items__device", queryset=Device.objects.all(),
                           distinct=True)

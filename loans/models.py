@@ -111,7 +111,11 @@ class Loan(TimeStampedModel):
         verbose_name_plural = _("loans")
         ordering = ["-starts_on", "-id"]
         permissions = [("move_loan", _("Can start, extend, return and close loans"))]
-        indexes = [models.Index(fields=["status", "planned_end_on"], name="loan_status_end_idx")]
+        # The list's order (newest first), alone and under the status filter: a page is read from the index
+        # instead of sorting every open loan (0.5 s at 1.5 million loans).
+        indexes = [models.Index(fields=["status", "planned_end_on"], name="loan_status_end_idx"),
+                   models.Index(fields=["status", "-starts_on", "-id"], name="loan_status_start_idx"),
+                   models.Index(fields=["-starts_on", "-id"], name="loan_start_idx")]
         constraints = [
             models.CheckConstraint(condition=models.Q(planned_end_on__gte=models.F("starts_on")),
                                    name="loan_end_after_start"),
