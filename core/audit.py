@@ -27,14 +27,20 @@ def actor(by: AbstractBaseUser | None) -> AbstractBaseUser | None:
     return by if by is not None and by.is_authenticated else None
 
 
+def history_reason(reason: str = "") -> str:
+    """The reason a history row records for a save giving `reason`: led by the block's (change_reason), cut
+    to the 100 characters django-simple-history keeps (the full reason is in the event row)."""
+    context = _default_reason.get()
+    if context:
+        reason = f"{context}: {reason}" if reason else context
+    return reason if len(reason) <= 100 else reason[:99] + "…"
+
+
 def save_audited(instance, *, by: AbstractBaseUser | None, reason: str = "") -> None:
     """Validate and save a record, with the actor and the reason in its history row."""
     instance.full_clean()
     instance._history_user = actor(by)
-    context = _default_reason.get()
-    if context:
-        reason = f"{context}: {reason}" if reason else context
+    reason = history_reason(reason)
     if reason:
-        # django-simple-history keeps at most 100 characters; the full reason is in the event row.
-        instance._change_reason = reason if len(reason) <= 100 else reason[:99] + "…"
+        instance._change_reason = reason
     instance.save()

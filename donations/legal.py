@@ -9,15 +9,15 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import date
 
-from django.db.models import Max, Q
 from django.utils.translation import gettext as _
 
 from assets.choices import DeviceStatus
-from assets.models import Device, DeviceEvent
+from assets.models import Device, DeviceEvent, StorageMedium
 from donations.choices import OVERRIDABLE_CHECKS, TRANSFER_ORDER_KINDS, LegalCheck
 from donations.models import Beneficiary, MayoralOrder, OrderAnnexBeneficiary, OrderAnnexDevice, ProjectDevice
 from loans.models import LoanItem, Recipient
-from wipe.services import media_not_cleared, medium_label
+from wipe.selectors import medium_cleared
+from wipe.services import medium_label
 
 _D = DeviceStatus
 
@@ -43,26 +43,48 @@ def _day(value: date) -> str:
     return value.strftime("%d.%m.%Y")
 
 
-def _exception_applies(device: Device, recipient: Recipient, holder_id: int | None) -> bool:
-    """The beneficiary exception: `recipient` holds the device now and nobody else has used it since it was
-    last sanitized (or, if it never was, since it was registered): no use in the office, no other loan."""
-    if holder_id != recipient.pk:
-        return False
-    last_wipe = (DeviceEvent.objects.filter(device=device, to_status=_D.SANITIZED)
-                 .aggregate(at=Max("occurred_at"))["at"])
-    events = DeviceEvent.objects.filter(device=device)
-    if last_wipe is not None:
-        events = events.filter(occurred_at__gt=last_wipe)
-    if events.filter(to_status=_D.IN_USE).exists():
-        return False
-    others = LoanItem.objects.filter(device=device).exclude(loan__recipient=recipient)
-    if last_wipe is not None:
-        others = others.filter(Q(closed_on__isnull=True) | Q(closed_on__gte=last_wipe.date()))
-    return not others.exists()
+def _exceptions(devices: list[Device], recipient: Recipient, holders: dict[int, Recipient]) -> set[int]:
+    """The devices for which the beneficiary exception applies: `recipient` holds the device now and nobody
+    else has used it since it was last sanitized (or, if it never was, since it was registered): no use in
+    the office, no other loan. Two queries for any number of devices."""
+    ids = [d.pk for d in devices if d.status == _D.ON_LOAN and (holder := holders.get(d.pk)) is not None
+           and holder.pk == recipient.pk]
+    if not ids:
+        return set()
+    last_wipe: dict[int, object] = {}
+    used: dict[int, list] = {}
+    for device_id, to_status, at in (DeviceEvent.objects.filter(device_id__in=ids,
+                                                                to_status__in=[_D.SANITIZED, _D.IN_USE])
+                                     .values_list("device_id", "to_status", "occurred_at")):
+        if to_status == _D.SANITIZED:
+            last_wipe[device_id] = max(at, last_wipe.get(device_id, at))
+        else:
+            used.setdefault(device_id, []).append(at)
+    spoilt = {device_id for device_id, moments in used.items()
+              if device_id not in last_wipe or any(at > last_wipe[device_id] for at in moments)}
+    for device_id, closed_on in (LoanItem.objects.filter(device_id__in=ids).exclude(loan__recipient=recipient)
+                                 .values_list("device_id", "closed_on")):
+        wipe = last_wipe.get(device_id)
+        if wipe is None or closed_on is None or closed_on >= wipe.date():
+            spoilt.add(device_id)
+    return set(ids) - spoilt
+
+
+def _media_left(devices: list[Device]) -> dict[int, list[StorageMedium]]:
+    """For the sanitized devices: the media inside that hold no validated record fit for leaving the office
+    (wipe.services.media_not_cleared), in one query for any number of devices."""
+    ids = [d.pk for d in devices if d.status == _D.SANITIZED]
+    found: dict[int, list[StorageMedium]] = {}
+    if ids:
+        for medium in (StorageMedium.objects.filter(device_id__in=ids).inside().exclude(medium_cleared())
+                       .order_by("id")):
+            found.setdefault(medium.device_id, []).append(medium)
+    return found
 
 
 def check_devices(*, order: MayoralOrder, recipient: Recipient, on: date, devices: list[Device]) -> list[CheckResult]:
-    """Every check for a transfer of `devices` to `recipient` under `order` on `on`."""
+    """Every check for a transfer of `devices` to `recipient` under `order` on `on`, from a fixed number of
+    queries: a transfer of thirty devices is checked in as many as a transfer of two."""
     results: list[CheckResult] = []
     if order.in_force_on(on):
         results.append(CheckResult(LegalCheck.ORDER_IN_FORCE, True,
@@ -93,6 +115,8 @@ def check_devices(*, order: MayoralOrder, recipient: Recipient, on: date, device
                 .select_related("project")}
     holders = {item.device_id: item.loan.recipient for item in LoanItem.objects.filter(
         device_id__in=ids, is_open=True).select_related("loan__recipient")}
+    excepted = _exceptions(devices, recipient, holders)
+    uncleared = _media_left(devices)
 
     for device in devices:
         number = device.inventory_number
@@ -137,7 +161,7 @@ def check_devices(*, order: MayoralOrder, recipient: Recipient, on: date, device
             add(LegalCheck.RECIPIENT_MATCHES, True, _("%(device)s belongs to no grant project.") % {"device": number})
             add(LegalCheck.DURABILITY_OVER, True, _("%(device)s belongs to no grant project.") % {"device": number})
 
-        if device.status == _D.SANITIZED and (found := media_not_cleared(device)):
+        if device.status == _D.SANITIZED and (found := uncleared.get(device.pk)):
             # The status says the media were wiped; a medium recorded since then was not.
             add(LegalCheck.DATA_GONE, False,
                 _("%(device)s was sanitized, but a storage medium recorded since then is neither sanitized fit for "
@@ -145,7 +169,7 @@ def check_devices(*, order: MayoralOrder, recipient: Recipient, on: date, device
                 % {"device": number, "media": ", ".join(medium_label(m) for m in found)})
         elif device.status == _D.SANITIZED:
             add(LegalCheck.DATA_GONE, True, _("%(device)s is sanitized.") % {"device": number})
-        elif device.status == _D.ON_LOAN and _exception_applies(device, recipient, holder.pk if holder else None):
+        elif device.status == _D.ON_LOAN and device.pk in excepted:
             add(LegalCheck.DATA_GONE, True,
                 _("%(device)s has been held by %(name)s without a break since it was last sanitized or registered: "
                   "it carries only their data (the beneficiary exception).") % {"device": number, "name": recipient.name},
@@ -167,9 +191,12 @@ def check_devices(*, order: MayoralOrder, recipient: Recipient, on: date, device
     return results
 
 
-def legal_check(transfer) -> list[CheckResult]:
-    """The checks of a saved transfer, with its devices as they are now."""
-    devices = list(Device.objects.filter(transfer_items__transfer=transfer).order_by("inventory_number"))
+def legal_check(transfer, *, devices: list[Device] | None = None) -> list[CheckResult]:
+    """The checks of a saved transfer, with its devices as they are now (or as the caller locked them)."""
+    if devices is None:
+        devices = list(Device.objects.filter(transfer_items__transfer=transfer).order_by("inventory_number"))
+    else:
+        devices = sorted(devices, key=lambda d: d.inventory_number)
     return check_devices(order=transfer.order, recipient=transfer.recipient, on=transfer.transfer_date,
                          devices=devices)
 

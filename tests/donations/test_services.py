@@ -9,7 +9,10 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
 from assets import services as asset_services
@@ -331,6 +334,46 @@ def test_completing_issues_the_protocol_and_the_devices_leave_the_register(house
     assert not loan.items.filter(is_open=True).exists()
     with pytest.raises(TransitionNotAllowed):
         services.transfer_complete(transfer=done, by=it_user)
+
+
+def test_completing_a_transfer_costs_the_same_queries_for_two_devices_as_for_twelve(household, lawyer, it_user):
+    """A worker completes a project's transfers one by one: the check, the loans' end and the devices' moves
+    are set-based, so a school's twelve devices cost the queries of a household's set of two; every device
+    still gets its event and history row."""
+    beneficiary, loan, order = household
+    school = make_beneficiary(beneficiary.project, kind=BeneficiaryKind.SCHOOL, name="Szkoła Podstawowa nr 3")
+    laptops = [make_device(purchase_date=date(2014, 3, 3)) for _ in range(12)]
+    classroom = asset_services.kit_create(code="SP3-PRACOWNIA", name="Pracownia", devices=laptops, by=None)
+    services.project_add_devices(project=beneficiary.project, kits=[classroom], by=None)
+    services.beneficiary_allocate(beneficiary=school, kit=classroom, starts_on=date(2014, 4, 1), by=None)
+    services.order_annex_add(order=order, by=None, beneficiaries=[school])
+
+    def approved(recipient, devices):
+        transfer = services.transfer_create(order=order, recipient=recipient, transfer_date=AFTER, by=it_user,
+                                            devices=devices)
+        services.transfer_submit(transfer=transfer, by=it_user)
+        return services.transfer_approve(transfer=transfer, by=lawyer)
+
+    small = approved(beneficiary.recipient, list(loan.kit.devices.all()))
+    large = approved(school.recipient, laptops)
+    ContentType.objects.get_for_model(Transfer)  # cached once per process, not part of a completion
+    with CaptureQueriesContext(connection) as two:
+        services.transfer_complete(transfer=small, by=it_user)
+    with CaptureQueriesContext(connection) as twelve:
+        services.transfer_complete(transfer=large, by=it_user)
+    assert len(twelve.captured_queries) == len(two.captured_queries) <= 49
+    large.refresh_from_db()
+    for device in laptops:
+        device.refresh_from_db()
+        assert device.status == DeviceStatus.TRANSFERRED
+        event = device.events.latest("id")
+        assert (event.from_status, event.to_status, event.document, event.actor) == (
+            DeviceStatus.ON_LOAN, DeviceStatus.TRANSFERRED, large.protocol, it_user)
+        history = device.history.first()
+        assert (history.status, history.history_type, history.history_user) == (DeviceStatus.TRANSFERRED, "~", it_user)
+        assert history.history_change_reason.startswith(event.reason[:99])  # history keeps 100 characters
+    assert set(TransferItem.objects.filter(transfer=large).values_list("exception_applied", flat=True)) == {True}
+    assert Loan.objects.get(recipient=school.recipient).status == LoanStatus.TRANSFERRED
 
 
 def test_completion_checks_again_and_refuses_a_device_lost_since_approval(household, lawyer, it_user):
