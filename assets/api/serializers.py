@@ -8,6 +8,7 @@ from assets.choices import DeviceStatus, RetirementReason
 from assets.models import Contract, Device, DeviceEvent, Kit, StorageMedium, Supplier
 from assets.services import DEVICE_MOVES
 from assets.validators import validate_nip
+from core.api.serializers import ListedFieldsOnceMixin
 
 
 class SupplierSerializer(serializers.ModelSerializer):
@@ -45,7 +46,7 @@ class StorageMediumSerializer(serializers.ModelSerializer):
         validators: list = []
 
 
-class NestedStorageMediumSerializer(serializers.ModelSerializer):
+class NestedStorageMediumSerializer(ListedFieldsOnceMixin, serializers.ModelSerializer):
     class Meta:
         model = StorageMedium
         fields = ["id", "kind", "manufacturer", "model", "serial_number", "capacity_gb", "may_hold_personal_data",
@@ -57,7 +58,7 @@ class MoveLinkSerializer(serializers.Serializer):
     to_status = serializers.CharField()
 
 
-class DeviceSerializer(serializers.ModelSerializer):
+class DeviceSerializer(ListedFieldsOnceMixin, serializers.ModelSerializer):
     contract_number = serializers.CharField(source="contract.number", read_only=True, default=None, allow_null=True)
     supplier_name = serializers.CharField(source="contract.supplier.name", read_only=True, default=None,
                                           allow_null=True)

@@ -31,3 +31,27 @@ def test_a_single_id_beyond_the_key_range_is_a_400_naming_the_parameter(api, it_
     # Found by the API fuzzing: the list answered 500 (OverflowError) for such an id.
     answer = api(it_user).get(url, {parameter: value})
     assert answer.status_code == 400 and list(answer.data) == [parameter]
+
+
+def test_a_list_without_filters_is_paged_and_ordered_as_asked(api, it_user):
+    # core.filters.FilterBackend skips building the FilterSet when the query holds no filter: the page,
+    # its size and the ordering still apply.
+    from tests.factories import make_device
+
+    numbers = [make_device(inventory_number=f"FB/{i:03d}").inventory_number for i in range(3)]
+    answer = api(it_user).get("/api/devices/", {"ordering": "-inventory_number", "page_size": 2, "page": 1})
+    assert answer.status_code == 200
+    assert answer.data["count"] == 3
+    assert [row["inventory_number"] for row in answer.data["results"]] == sorted(numbers, reverse=True)[:2]
+
+
+def test_a_filter_beside_the_page_still_filters_and_a_bad_value_is_still_a_400(api, it_user):
+    from tests.factories import make_device
+
+    make_device(inventory_number="FB/100")
+    make_device(inventory_number="FB/101", kind="tablet")
+    office = api(it_user)
+    tablets = office.get("/api/devices/", {"kind": "tablet", "page": 1})
+    assert [row["inventory_number"] for row in tablets.data["results"]] == ["FB/101"]
+    wrong = office.get("/api/devices/", {"status": "nowhere", "page": 1})
+    assert wrong.status_code == 400 and list(wrong.data) == ["status"]
