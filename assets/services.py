@@ -214,6 +214,15 @@ def kit_update(*, kit: Kit, by: User | None, devices: list[Device] | None = None
 
 # --- the lifecycle -------------------------------------------------------------------------------
 
+def _check_move(device: Device, to_status: str) -> None:
+    """Refuse a move the transition table does not allow from the device's (locked) status."""
+    if to_status not in DEVICE_TRANSITIONS[device.status]:
+        raise TransitionNotAllowed(
+            _("A device that is %(from)s cannot become %(to)s.")
+            % {"from": device.get_status_display(), "to": DeviceStatus(to_status).label}
+        )
+
+
 def device_transition(
     *,
     device: Device,
@@ -235,11 +244,7 @@ def device_transition(
         locked = Device.objects.select_for_update().get(pk=device.pk)
         if to_status not in DeviceStatus.values:
             raise InvalidInput(_("Unknown status “%(status)s”.") % {"status": to_status}, field="status")
-        if to_status not in DEVICE_TRANSITIONS[locked.status]:
-            raise TransitionNotAllowed(
-                _("A device that is %(from)s cannot become %(to)s.")
-                % {"from": locked.get_status_display(), "to": DeviceStatus(to_status).label}
-            )
+        _check_move(locked, to_status)
         if guard is not None:
             guard(locked)
         from_status = locked.status
@@ -275,11 +280,7 @@ def devices_transition(
     with transaction.atomic():
         locked = list(Device.objects.select_for_update().filter(pk__in=[d.pk for d in devices]).order_by("pk"))
         for device in locked:
-            if to_status not in DEVICE_TRANSITIONS[device.status]:
-                raise TransitionNotAllowed(
-                    _("A device that is %(from)s cannot become %(to)s.")
-                    % {"from": device.get_status_display(), "to": DeviceStatus(to_status).label}
-                )
+            _check_move(device, to_status)
         if not locked:
             return locked
         now = timezone.now()

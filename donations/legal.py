@@ -16,7 +16,7 @@ from assets.models import Device, DeviceEvent, StorageMedium
 from donations.choices import OVERRIDABLE_CHECKS, TRANSFER_ORDER_KINDS, LegalCheck
 from donations.models import Beneficiary, MayoralOrder, OrderAnnexBeneficiary, OrderAnnexDevice, ProjectDevice
 from loans.models import LoanItem, Recipient
-from wipe.selectors import medium_cleared
+from wipe.selectors import media_inside_not_cleared
 from wipe.services import medium_label
 
 _D = DeviceStatus
@@ -72,12 +72,11 @@ def _exceptions(devices: list[Device], recipient: Recipient, holders: dict[int, 
 
 def _media_left(devices: list[Device]) -> dict[int, list[StorageMedium]]:
     """For the sanitized devices: the media inside that hold no validated record fit for leaving the office
-    (wipe.services.media_not_cleared), in one query for any number of devices."""
+    (wipe.selectors.media_inside_not_cleared, the gate's rule), in one query for any number of devices."""
     ids = [d.pk for d in devices if d.status == _D.SANITIZED]
     found: dict[int, list[StorageMedium]] = {}
     if ids:
-        for medium in (StorageMedium.objects.filter(device_id__in=ids).inside().exclude(medium_cleared())
-                       .order_by("id")):
+        for medium in media_inside_not_cleared().filter(device_id__in=ids).order_by("id"):
             found.setdefault(medium.device_id, []).append(medium)
     return found
 

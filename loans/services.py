@@ -155,11 +155,16 @@ def loan_start(
     return loan
 
 
-def _lock_open(loan: Loan, to_status: str) -> Loan:
-    loan = Loan.objects.select_for_update().get(pk=loan.pk)
+def _check_move(loan: Loan, to_status: str) -> None:
+    """Refuse a move the transition table does not allow from the loan's (locked) status."""
     if to_status not in LOAN_TRANSITIONS[loan.status]:
         raise TransitionNotAllowed(_("The loan is %(status)s; it cannot become %(to)s.")
                                    % {"status": loan.get_status_display(), "to": LoanStatus(to_status).label})
+
+
+def _lock_open(loan: Loan, to_status: str) -> Loan:
+    loan = Loan.objects.select_for_update().get(pk=loan.pk)
+    _check_move(loan, to_status)
     return loan
 
 
@@ -345,9 +350,7 @@ def loan_items_transfer(*, devices: list[Device], recipient: Recipient, on: date
     for loan in loans:
         if loan.pk in still_open:
             continue
-        if LoanStatus.TRANSFERRED not in LOAN_TRANSITIONS[loan.status]:
-            raise TransitionNotAllowed(_("The loan is %(status)s; it cannot become %(to)s.")
-                                       % {"status": loan.get_status_display(), "to": LoanStatus.TRANSFERRED.label})
+        _check_move(loan, LoanStatus.TRANSFERRED)
         loan.status = LoanStatus.TRANSFERRED
         loan.ended_on = on
         _save(loan, by=by, reason=_("devices transferred to the holder"))

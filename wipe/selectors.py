@@ -75,7 +75,9 @@ def prefetched_missing(device) -> list[StorageMedium] | None:
 
 def media_inside_not_cleared() -> QuerySet[StorageMedium]:
     """Media still inside their device that hold no validated record fit for leaving the office: the gate's
-    rule (services.media_not_cleared, gate_refusal) over every device at once."""
+    rule (services.media_not_cleared, gate_refusal, the transfer check) over every device at once."""
+    # One subquery, so that status and fitness are those of the same record (a superseded record keeps
+    # the fitness it had; an exclude() across the relation would mix two records).
     return StorageMedium.objects.inside().exclude(medium_cleared())
 
 

@@ -314,11 +314,9 @@ def sanitization_correct(*, sanitization: Sanitization, by: User | None, correct
 
 def media_not_cleared(device: Device) -> list[StorageMedium]:
     """The media inside `device` that hold no validated record fit for leaving the office."""
-    from wipe.selectors import medium_cleared
+    from wipe.selectors import media_inside_not_cleared
 
-    # One subquery, so that status and fitness are those of the same record (a superseded record keeps
-    # the fitness it had; an exclude() across the relation would mix two records).
-    return list(device.media.inside().exclude(medium_cleared()).order_by("id"))
+    return list(media_inside_not_cleared().filter(device=device).order_by("id"))
 
 
 def gate_refusal(device: Device) -> GuardFailed | None:
