@@ -63,3 +63,21 @@ def test_a_search_keeps_the_inventory_number_order(devices, it_user, api):
     found = api(it_user).get("/api/devices/", {"q": "ThinkPad"}).json()["results"]
     numbers = [d["inventory_number"] for d in found]
     assert numbers == sorted(numbers) and len(numbers) == 25
+
+
+def test_the_database_answers_the_estimate_the_paginator_asks_for(devices, settings):
+    # Not monkeypatched: on PostgreSQL the planner's own figure (EXPLAIN's JSON read back), on SQLite the
+    # exact count, since it has no cheap estimate. Each leg of CI runs its branch.
+    from django.db import connection
+
+    settings.API_EXACT_COUNT_LIMIT = 10
+    queryset = Device.objects.order_by("inventory_number")
+    paginator = pagination.EstimatingPaginator(queryset, 10)
+    if connection.vendor == "postgresql":
+        estimate = pagination.planner_estimate(queryset)
+        assert isinstance(estimate, int) and estimate >= 1
+        assert paginator.count == max(11, estimate) and paginator.estimated
+        assert len(paginator.page(3).object_list) == 5 and not paginator.page(3).has_next()
+    else:
+        assert not pagination.estimates_counts(queryset)
+        assert paginator.count == 25 and not paginator.estimated
