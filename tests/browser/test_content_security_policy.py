@@ -3,7 +3,7 @@ on them (inline styles and scripts without the request's nonce would be refused 
 import pytest
 
 from core.roles import Role
-from tests.browser.test_fault_flow import PASSWORD, _login, open_browser, plain_http  # noqa: F401
+from tests.browser.test_fault_flow import _login, open_browser, plain_http  # noqa: F401 (fixtures)
 from tests.factories import UserFactory, make_device
 
 PAGES = [
